@@ -1,0 +1,118 @@
+/**
+ * Key material and per-session key derivation (spec 2.1, 2.2, 2.5).
+ *
+ * `ikm = SHA-256(secret)`; HKDF-SHA256 with an empty salt is split into its extract step, done once per
+ * ikm, and its expand step, done per session id:
+ * `HKDF-Expand(PRK, "encryption:" || sid, 44)` gives the AES key (32) and IV (12),
+ * `HKDF-Expand(PRK, "authentication:" || sid, 32)` the header MAC key.
+ * The remember cookie's encryption key comes from PBKDF2 instead; its MAC key still from HKDF.
+ *
+ * @module
+ */
+import type { CryptoBackend } from './crypto.ts';
+
+const encoder = new TextEncoder();
+const ENCRYPTION = encoder.encode('encryption:');
+const AUTHENTICATION = encoder.encode('authentication:');
+const ZERO_SALT = new Uint8Array(32);
+const ONE = new Uint8Array([1]);
+
+/** AES-256-GCM key and IV for one session id. */
+export interface EncryptionKey {
+  readonly key: Uint8Array;
+  readonly iv: Uint8Array;
+}
+
+/** One input key with its HKDF pseudo-random key, computed once. */
+export interface KeyMaterial {
+  /** The 32-byte input key material. */
+  readonly ikm: Uint8Array;
+  /** HKDF-Extract(salt = 32 zero bytes, ikm). */
+  readonly prk: Uint8Array;
+}
+
+/** PBKDF2 iteration counts of the remember cookie's `rememberSafety` levels (spec 2.5). */
+export const REMEMBER_ITERATIONS = {
+  none: 0,
+  low: 1_000,
+  medium: 10_000,
+  high: 100_000,
+  'very-high': 1_000_000,
+} as const;
+
+/** A `rememberSafety` level: how hard the remember cookie's encryption key is to derive. */
+export type RememberSafety = keyof typeof REMEMBER_ITERATIONS;
+
+/**
+ * Turns a secret into input key material: `SHA-256(utf8(secret))`, as lua-resty-session does.
+ * @param crypto - the backend
+ * @param secret - any string
+ * @returns 32 bytes
+ */
+export function ikmFromSecret(crypto: CryptoBackend, secret: string): Uint8Array {
+  return crypto.sha256(encoder.encode(secret));
+}
+
+/**
+ * Prepares an ikm for repeated expansion (the HKDF extract step).
+ * @param crypto - the backend
+ * @param ikm - 32 bytes of input key material
+ */
+export function keyMaterial(crypto: CryptoBackend, ikm: Uint8Array): KeyMaterial {
+  return { ikm, prk: crypto.hmacSha256(ZERO_SALT, ikm) };
+}
+
+function info(label: Uint8Array, sid: Uint8Array): Uint8Array {
+  const out = new Uint8Array(label.length + sid.length);
+  out.set(label);
+  out.set(sid, label.length);
+  return out;
+}
+
+/**
+ * Derives the AES key and IV of a session id: `HKDF-Expand(prk, "encryption:" || sid, 44)`.
+ * @param crypto - the backend
+ * @param material - the key to derive from
+ * @param sid - the 32 raw session id bytes
+ */
+export function deriveEncryptionKey(crypto: CryptoBackend, material: KeyMaterial, sid: Uint8Array): EncryptionKey {
+  const label = info(ENCRYPTION, sid);
+  // HKDF-Expand for L = 44: T(1) = HMAC(prk, info || 1), T(2) = HMAC(prk, T(1) || info || 2).
+  const t1 = crypto.hmacSha256(material.prk, label, ONE);
+  const second = new Uint8Array(32 + label.length + 1);
+  second.set(t1);
+  second.set(label, 32);
+  second[second.length - 1] = 2;
+  const t2 = crypto.hmacSha256(material.prk, second);
+  return { key: t1, iv: t2.subarray(0, 12) };
+}
+
+/**
+ * Derives the header MAC key of a session id: `HKDF-Expand(prk, "authentication:" || sid, 32)`.
+ * @param crypto - the backend
+ * @param material - the key to derive from
+ * @param sid - the 32 raw session id bytes
+ */
+export function deriveMacKey(crypto: CryptoBackend, material: KeyMaterial, sid: Uint8Array): Uint8Array {
+  return crypto.hmacSha256(material.prk, info(AUTHENTICATION, sid), ONE);
+}
+
+/**
+ * Derives the remember cookie's AES key and IV: `PBKDF2-HMAC-SHA256(ikm, "encryption:" || sid, iter, 44)`,
+ * or HKDF when the safety level is `'none'`.
+ * @param crypto - the backend
+ * @param material - the key to derive from
+ * @param sid - the 32 raw session id bytes of the remember cookie
+ * @param safety - the `rememberSafety` level
+ */
+export async function deriveRememberKey(
+  crypto: CryptoBackend,
+  material: KeyMaterial,
+  sid: Uint8Array,
+  safety: RememberSafety,
+): Promise<EncryptionKey> {
+  const iterations = REMEMBER_ITERATIONS[safety];
+  if (iterations === 0) return deriveEncryptionKey(crypto, material, sid);
+  const okm = await crypto.pbkdf2(material.ikm, info(ENCRYPTION, sid), iterations, 44);
+  return { key: okm.subarray(0, 32), iv: okm.subarray(32, 44) };
+}
