@@ -54,6 +54,9 @@ export const nobleCrypto: CryptoBackend = {
     return { ciphertext: out.subarray(0, split), tag: out.subarray(split) };
   },
   decrypt(key, iv, ciphertext, tag, aad) {
+    // A tag of any other length must not authenticate: a longer one would make `joined.set` throw, and a
+    // shorter one would be zero-padded, so a 15-byte truncation of a tag ending in 0x00 would pass.
+    if (tag.length !== 16) return null;
     const joined = new Uint8Array(ciphertext.length + 16);
     joined.set(ciphertext);
     joined.set(tag, ciphertext.length);

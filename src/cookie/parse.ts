@@ -1,0 +1,54 @@
+/**
+ * Reading session cookies from `Cookie` request headers. Unlike a general parser that keeps the first
+ * occurrence of a name, this collects every occurrence of the names asked for (security checklist case
+ * 14: a tossed parent-domain cookie must not shadow the real one; each candidate is tried), matches names
+ * exactly (case 15) and never throws. Values are not percent-decoded: session cookies are base64url.
+ *
+ * @module
+ */
+
+/**
+ * Collects the values of the wanted cookie names, in header order.
+ * @param header - one `Cookie` header value, or several joined with `'; '`
+ * @param wanted - predicate for the names to keep
+ * @returns a prototype-less record of name to values
+ * @example collectCookies('a=1; session=x; session=y', (n) => n === 'session') // { session: ['x', 'y'] }
+ */
+export function collectCookies(header: string, wanted: (name: string) => boolean): Record<string, string[]> {
+  const out: Record<string, string[]> = Object.create(null);
+  const len = header.length;
+  let start = 0;
+  while (start < len) {
+    let end = header.indexOf(';', start);
+    if (end === -1) end = len;
+    const eq = header.indexOf('=', start);
+    if (eq !== -1 && eq < end) {
+      const name = header.slice(start, eq).trim();
+      if (wanted(name)) {
+        const value = header.slice(eq + 1, end).trim();
+        (out[name] ??= []).push(value);
+      }
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+/**
+ * Removes the named cookies from a `Cookie` header value, keeping the others in order joined by `'; '`.
+ * @param header - the request's `Cookie` header
+ * @param remove - predicate for the names to drop
+ * @returns the remaining header, or `undefined` when nothing remains
+ * @example withoutCookies('a=1; session=x; b=2', (n) => n === 'session') // 'a=1; b=2'
+ */
+export function withoutCookies(header: string, remove: (name: string) => boolean): string | undefined {
+  const kept: string[] = [];
+  for (const part of header.split(';')) {
+    const trimmed = part.trim();
+    if (trimmed === '') continue;
+    const eq = trimmed.indexOf('=');
+    const name = (eq === -1 ? trimmed : trimmed.slice(0, eq)).trim();
+    if (!remove(name)) kept.push(trimmed);
+  }
+  return kept.length === 0 ? undefined : kept.join('; ');
+}

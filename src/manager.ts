@@ -1,0 +1,185 @@
+/**
+ * `createSessionManager`: validates the options once and opens sessions from requests, over `node:http`
+ * (`IncomingMessage` / `ServerResponse`) or the Fetch API (`Request` / `Headers`).
+ *
+ * @module
+ */
+import { Flags } from './codec/header.ts';
+import { bindDigest } from './codec/seal.ts';
+import { collectCookies } from './cookie/parse.ts';
+import type { InvalidCookie } from './errors.ts';
+import { fetchExchange, isFetchRequest } from './http/fetch.ts';
+import { nodeExchange, type NodeRequest, type NodeResponse } from './http/node.ts';
+import type { HttpExchange } from './http/types.ts';
+import { resolveOptions, type ResolvedOptions, type SessionOptions } from './options.ts';
+import { openCookie, type OpenContext, type OpenedCookie } from './reader.ts';
+import { Session } from './session.ts';
+
+/** Per-request options of the Fetch form of `open` / `start`. */
+export interface FetchOpenOptions {
+  /** The client address, which a `Request` does not carry (needed only for `bind: ['ip']`). */
+  remoteAddress?: string;
+}
+
+/** Opens sessions. Create one per application with {@link createSessionManager}. */
+// biome-ignore lint: `any` default keeps untyped use ergonomic
+export interface SessionManager<Data extends Record<string, unknown> = Record<string, any>> {
+  /**
+   * Opens the request's session, or a new one; sends nothing by itself (except when a remember cookie
+   * restores an expired session, which issues fresh cookies at once).
+   */
+  open(req: NodeRequest, res: NodeResponse): Promise<Session<Data>>;
+  open(request: Request, responseHeaders: Headers, options?: FetchOpenOptions): Promise<Session<Data>>;
+  open(exchange: HttpExchange): Promise<Session<Data>>;
+  /**
+   * Opens the request's session and refreshes it (`open` + `refresh`: a touch or a save when due), then
+   * sets the configured session headers. What most request handlers call.
+   */
+  start(req: NodeRequest, res: NodeResponse): Promise<Session<Data>>;
+  start(request: Request, responseHeaders: Headers, options?: FetchOpenOptions): Promise<Session<Data>>;
+  start(exchange: HttpExchange): Promise<Session<Data>>;
+  /** The validated options (no key material). */
+  readonly options: Readonly<Omit<ResolvedOptions, 'keys' | 'crypto'>> & { readonly crypto: 'node' | 'noble' };
+}
+
+const MAX_CANDIDATES = 4;
+
+/**
+ * Creates a session manager.
+ * @param options - at least `secret` (or `ikm`); everything else has lua-resty-session's defaults
+ * @returns the manager
+ * @throws TypeError or RangeError naming the first invalid option
+ * @example
+ * const sessions = createSessionManager({ secret: process.env.SESSION_SECRET, audience: 'shop' });
+ * http.createServer(async (req, res) => {
+ *   const session = await sessions.start(req, res);
+ *   session.set('visits', (session.get('visits') ?? 0) + 1);
+ *   await session.save();
+ *   res.end(`visit ${session.get('visits')}`);
+ * });
+ */
+// biome-ignore lint: `any` default keeps untyped use ergonomic
+export function createSessionManager<Data extends Record<string, unknown> = Record<string, any>>(
+  options: SessionOptions,
+): SessionManager<Data> {
+  const o = resolveOptions(options);
+  const exchangeOf = (a: unknown, b: unknown, c: unknown): HttpExchange => {
+    if (isFetchRequest(a)) {
+      if (!(b instanceof Headers)) throw new TypeError('open(request, responseHeaders): responseHeaders expected a Headers object');
+      const remoteAddress = (c as FetchOpenOptions | undefined)?.remoteAddress;
+      return fetchExchange(a, b, remoteAddress === undefined ? { trustProxy: o.trustProxy } : { trustProxy: o.trustProxy, remoteAddress });
+    }
+    if (b === undefined && typeof (a as HttpExchange | undefined)?.setCookie === 'function') return a as HttpExchange;
+    if (typeof (b as NodeResponse | undefined)?.setHeader !== 'function') {
+      throw new TypeError('open() expected (IncomingMessage, ServerResponse), (Request, Headers) or an HttpExchange');
+    }
+    return nodeExchange(a as NodeRequest, b as NodeResponse, { trustProxy: o.trustProxy });
+  };
+  const open = (a: unknown, b?: unknown, c?: unknown): Promise<Session<Data>> => openSession<Data>(o, exchangeOf(a, b, c));
+  const start = async (a: unknown, b?: unknown, c?: unknown): Promise<Session<Data>> => {
+    const session = await open(a, b, c);
+    await session.refresh();
+    if (o.requestHeaders.length > 0 || o.responseHeaders.length > 0) session.setHeaders();
+    return session;
+  };
+  const { keys: _keys, crypto, ...visible } = o;
+  return {
+    open: open as SessionManager<Data>['open'],
+    start: start as SessionManager<Data>['start'],
+    options: Object.freeze({ ...visible, crypto: crypto.name }),
+  };
+}
+
+function isChunkName(base: string, name: string): boolean {
+  return name.length === base.length + 1 && name.startsWith(base) && name[base.length]! >= '2' && name[base.length]! <= '9';
+}
+
+async function openSession<Data extends Record<string, unknown>>(o: ResolvedOptions, x: HttpExchange): Promise<Session<Data>> {
+  const now = Math.floor(o.now());
+  const header = x.cookieHeader();
+  const cookies =
+    header === undefined || header === ''
+      ? undefined
+      : collectCookies(header, (n) => n === o.cookieName || n === o.rememberName || isChunkName(o.cookieName, n) || isChunkName(o.rememberName, n));
+  const sessionValues = cookies?.[o.cookieName] ?? [];
+  const rememberValues = cookies?.[o.rememberName] ?? [];
+  let requestChunks = sessionValues.length > 0 ? 1 : 0;
+  for (let i = 2; i <= 9; i++) if (cookies?.[`${o.cookieName}${i}`] !== undefined) requestChunks = i;
+
+  const binding = (flags: number): Uint8Array | undefined => {
+    if ((flags & (Flags.bindIp | Flags.bindScheme | Flags.bindUserAgent)) === 0) return undefined;
+    return bindDigest(o.crypto, [
+      flags & Flags.bindIp ? x.remoteAddress() : undefined,
+      flags & Flags.bindScheme ? x.scheme() : undefined,
+      flags & Flags.bindUserAgent ? x.requestHeader('user-agent') : undefined,
+    ]);
+  };
+  const context = (kind: 'session' | 'remember'): OpenContext => {
+    const base = kind === 'session' ? o.cookieName : o.rememberName;
+    return { kind, now, binding, chunk: (i) => cookies?.[`${base}${i}`]?.[0] };
+  };
+  const invalid = (event: InvalidCookie): void => {
+    try {
+      o.onInvalid?.(event);
+    } catch {
+      /* a failing hook must not turn bad input into a 500 */
+    }
+  };
+
+  let opened: OpenedCookie | undefined;
+  for (const value of sessionValues.slice(0, MAX_CANDIDATES)) {
+    if (value === '') continue;
+    const result = await openCookie(o, value, context('session'));
+    if (result.ok) {
+      opened = result.cookie;
+      break;
+    }
+    invalid({ reason: result.reason, cookie: 'session', detail: result.detail });
+  }
+  if (opened !== undefined) {
+    const exists = opened.entries.some((e) => e.audience === o.audience);
+    return new Session<Data>(o, x, {
+      now,
+      entries: opened.entries,
+      exists,
+      opened,
+      requestChunks,
+      rememberCookie: undefined,
+      rememberSent: rememberValues.length > 0,
+    });
+  }
+
+  // The session cookie is missing or invalid: a valid remember cookie restores a brand-new session with
+  // the remembered data (spec 4.4), issuing both cookies at once.
+  if (o.remember && rememberValues.length > 0) {
+    for (const value of rememberValues.slice(0, MAX_CANDIDATES)) {
+      if (value === '') continue;
+      const result = await openCookie(o, value, context('remember'));
+      if (!result.ok) {
+        invalid({ reason: result.reason, cookie: 'remember', detail: result.detail });
+        continue;
+      }
+      const h = result.cookie.header;
+      const session = new Session<Data>(o, x, {
+        now,
+        entries: result.cookie.entries,
+        exists: true,
+        opened: undefined,
+        requestChunks,
+        rememberCookie: { creationTime: h.creationTime, storageKey: result.cookie.storageKey },
+        rememberSent: true,
+      });
+      if (session.remember) await session.save();
+      return session;
+    }
+  }
+  return new Session<Data>(o, x, {
+    now,
+    entries: [],
+    exists: false,
+    opened: undefined,
+    requestChunks,
+    rememberCookie: undefined,
+    rememberSent: rememberValues.length > 0,
+  });
+}

@@ -1,0 +1,344 @@
+/**
+ * A bounded, in-process session store (spec 5.1, 5.2). Meant for tests, development and single-process
+ * deployments: records vanish on restart and are not shared between processes.
+ *
+ * Design choices, and why:
+ * - No timers. Expiry is checked lazily against the `now` each call receives, so a fixed or fake clock
+ *   drives every timeline and an idle store costs no CPU (STYLE.md: no per-key timers).
+ * - A record is live while `now < expiresAt`, with `expiresAt = now + ttl`, like Redis `EX` and the shm
+ *   dictionary: a record written at `t` with ttl 1 is readable at `t` and gone at `t + 1`.
+ * - Bounded by `maxEntries` records. A `Map` keeps insertion order and a write re-inserts its record, so the
+ *   first entry is the least recently written; when full, expired records among the oldest few are dropped
+ *   first, then the oldest. Every `set` stays O(1) amortised.
+ * - Names follow `utils.get_name` (spec 5.2): `prefix:namespace:key` for records,
+ *   `prefix:namespace:audience:subject` for metadata indexes, absent parts omitted.
+ *
+ * @module
+ */
+import { SessionError } from '../errors.ts';
+import type { Storage, StorageMetadata, StorageSetInput } from './types.ts';
+import { STORAGE_KEY } from './types.ts';
+
+/** Options of {@link memoryStorage}. */
+export interface MemoryStorageOptions {
+  /** The most records held at once; the least recently written are evicted beyond it. Default 10 000. */
+  readonly maxEntries?: number | undefined;
+  /** Prepended to every name as lua's `prefix:name:key`; `[A-Za-z0-9_.-]*`, empty means none. */
+  readonly prefix?: string | undefined;
+}
+
+/** The store returned by {@link memoryStorage}: a {@link Storage} whose optional methods all exist. */
+export interface MemoryStorage extends Storage {
+  /** Records currently held, live or expired but not yet pruned. */
+  readonly size: number;
+  /** Lists the live keys of one audience + subject with their expiry (Unix seconds). */
+  readMetadata(namespace: string, audience: string, subject: string, now: number): Promise<Map<string, number>>;
+  /** Drops every record; later calls reject with a `STORAGE_ERROR`. Idempotent. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_MAX_ENTRIES = 10_000;
+/** How many of the oldest records eviction inspects for expired ones: a constant, so `set` stays O(1). */
+const EVICTION_SCAN = 8;
+/** Namespaces, audiences and subjects are base64url or cookie names: no ':' that could forge a name. */
+const NAME_PART = /^[A-Za-z0-9_-]+$/;
+const PREFIX = /^[A-Za-z0-9_.-]*$/;
+
+/**
+ * One stored record. A class rather than literals so every record shares one hidden class: two fields,
+ * no closure, no per-record timer.
+ */
+class MemoryRecord {
+  constructor(
+    public value: string,
+    public expiresAt: number,
+  ) {}
+}
+
+/** An index of one audience + subject: storage key -> expiry. */
+type MetadataIndex = Map<string, number>;
+
+/** The mutable state of one store; module functions below operate on it, so no closures per entry. */
+interface State {
+  readonly maxEntries: number;
+  /** The prefix with its ':' separator, or ''. */
+  readonly prefix: string;
+  readonly records: Map<string, MemoryRecord>;
+  readonly indexes: Map<string, MetadataIndex>;
+  /** Index entries added since the last full sweep (an over-estimate: removals are not subtracted). */
+  indexAdds: number;
+  /** `indexAdds` beyond which every index is swept. */
+  sweepAt: number;
+  closed: boolean;
+}
+
+/**
+ * Creates a bounded in-memory store.
+ * @param options - `maxEntries` (default 10 000) and `prefix` (default none)
+ * @returns a plain object implementing {@link Storage}, plus `size`
+ * @throws TypeError when an option has the wrong type
+ * @throws RangeError when `maxEntries` is not a positive integer or `prefix` has a character outside `[A-Za-z0-9_.-]`
+ * @example
+ * const storage = memoryStorage({ maxEntries: 1000 });
+ * await storage.set({ namespace: 'session', key, value: '["..."]', ttl: 3600, now: 1700000000 });
+ * await storage.get('session', key, 1700000001); // '["..."]'
+ */
+export function memoryStorage(options: MemoryStorageOptions = {}): MemoryStorage {
+  const { maxEntries, prefix } = checkOptions(options);
+  const state: State = {
+    maxEntries,
+    prefix,
+    records: new Map(),
+    indexes: new Map(),
+    indexAdds: 0,
+    sweepAt: 2 * maxEntries,
+    closed: false,
+  };
+  // async methods: a validation or closed-store error is a rejection, never a synchronous throw.
+  return {
+    name: 'memory',
+    get size(): number {
+      return state.records.size;
+    },
+    async set(input: StorageSetInput): Promise<void> {
+      ensureOpen(state);
+      checkSetInput(input);
+      setRecord(state, input);
+    },
+    async get(namespace: string, key: string, now: number): Promise<string | null> {
+      ensureOpen(state);
+      checkNamespace(namespace);
+      checkKey(key, 'key');
+      checkTime(now, 'now');
+      return getRecord(state, namespace, key, now);
+    },
+    async delete(namespace: string, key: string, now: number, metadata?: StorageMetadata): Promise<void> {
+      ensureOpen(state);
+      checkNamespace(namespace);
+      checkKey(key, 'key');
+      checkTime(now, 'now');
+      if (metadata !== undefined) checkMetadata(metadata);
+      deleteRecord(state, namespace, key, now, metadata);
+    },
+    async readMetadata(namespace: string, audience: string, subject: string, now: number): Promise<Map<string, number>> {
+      ensureOpen(state);
+      checkNamespace(namespace);
+      checkNamePart(audience, 'audience');
+      checkNamePart(subject, 'subject');
+      checkTime(now, 'now');
+      return readIndex(state, namespace, audience, subject, now);
+    },
+    async close(): Promise<void> {
+      state.closed = true;
+      state.records.clear();
+      state.indexes.clear();
+    },
+  };
+}
+
+function ensureOpen(state: State): void {
+  if (state.closed) throw new SessionError('STORAGE_ERROR', 'memory storage is closed', { storage: 'memory' });
+}
+
+function recordName(state: State, namespace: string, key: string): string {
+  return `${state.prefix}${namespace}:${key}`;
+}
+
+function indexName(state: State, namespace: string, audience: string, subject: string): string {
+  return `${state.prefix}${namespace}:${audience}:${subject}`;
+}
+
+function setRecord(state: State, input: StorageSetInput): void {
+  const { namespace, key, value, ttl, now, oldKey, staleTtl } = input;
+  if (oldKey !== undefined) {
+    const old = state.records.get(recordName(state, namespace, oldKey));
+    // min(): a stale TTL shortens the old record's life, never extends it (spec 5.1).
+    if (old !== undefined) old.expiresAt = Math.min(old.expiresAt, now + (staleTtl ?? 0));
+  }
+  // With oldKey === key the record shortened above is replaced right here, so no special case is needed.
+  const name = recordName(state, namespace, key);
+  // Delete, then set: re-insertion moves the record to the newest end of the eviction order.
+  state.records.delete(name);
+  state.records.set(name, new MemoryRecord(value, now + ttl));
+  evict(state, now);
+  if (input.metadata !== undefined) addToIndexes(state, input, input.metadata, now + ttl);
+}
+
+function getRecord(state: State, namespace: string, key: string, now: number): string | null {
+  const name = recordName(state, namespace, key);
+  const record = state.records.get(name);
+  if (record === undefined) return null;
+  if (now < record.expiresAt) return record.value;
+  state.records.delete(name); // lazy expiry: the read that finds a record dead frees it
+  return null;
+}
+
+function deleteRecord(state: State, namespace: string, key: string, now: number, metadata?: StorageMetadata): void {
+  state.records.delete(recordName(state, namespace, key));
+  if (metadata === undefined) return;
+  for (let i = 0; i < metadata.audiences.length; i++) {
+    const name = indexName(state, namespace, metadata.audiences[i]!, metadata.subjects[i]!);
+    const index = state.indexes.get(name);
+    if (index === undefined) continue;
+    index.delete(key); // prune() would drop it too, its record being gone; explicit is clearer
+    prune(state, name, index, namespace, now);
+  }
+}
+
+function readIndex(state: State, namespace: string, audience: string, subject: string, now: number): Map<string, number> {
+  const name = indexName(state, namespace, audience, subject);
+  const index = state.indexes.get(name);
+  if (index === undefined) return new Map();
+  prune(state, name, index, namespace, now);
+  // A copy: callers must not be able to edit the index behind the store's back.
+  return new Map(index);
+}
+
+/** Keeps `records.size <= maxEntries`, dropping expired records among the oldest first. */
+function evict(state: State, now: number): void {
+  const { records, maxEntries } = state;
+  if (records.size <= maxEntries) return;
+  let scanned = 0;
+  for (const [name, record] of records) {
+    if (scanned++ === EVICTION_SCAN) break;
+    if (!(now < record.expiresAt)) records.delete(name);
+  }
+  // The newest record is last and the map holds more than maxEntries >= 1, so it is never the first.
+  while (records.size > maxEntries) records.delete(records.keys().next().value as string);
+}
+
+function addToIndexes(state: State, input: StorageSetInput, metadata: StorageMetadata, expiresAt: number): void {
+  const { namespace, key, oldKey, now } = input;
+  for (let i = 0; i < metadata.audiences.length; i++) {
+    const name = indexName(state, namespace, metadata.audiences[i]!, metadata.subjects[i]!);
+    const index = state.indexes.get(name) ?? new Map<string, number>();
+    prune(state, name, index, namespace, now);
+    // The replaced session must not be listed (nor revoked): it only survives for in-flight requests.
+    if (oldKey !== undefined) index.delete(oldKey);
+    index.set(key, expiresAt);
+    // (Re-)registers the index: it is new, or prune() dropped it for holding only dead entries.
+    state.indexes.set(name, index);
+    state.indexAdds++;
+  }
+  maybeSweep(state, now);
+}
+
+/**
+ * An index entry is live while its expiry is ahead and its record is still held: entries of records that
+ * were evicted, expired or deleted without metadata are dead. Removes dead entries, and the index if empty.
+ */
+function prune(state: State, name: string, index: MetadataIndex, namespace: string, now: number): void {
+  for (const [key, expiresAt] of index) {
+    const record = state.records.get(recordName(state, namespace, key));
+    if (!(now < expiresAt) || record === undefined || !(now < record.expiresAt)) index.delete(key);
+  }
+  if (index.size === 0) state.indexes.delete(name);
+}
+
+/**
+ * Indexes nobody touches again would keep dead entries forever, so once the entries added since the last
+ * sweep outgrow the live ones, every index is pruned. A sweep costs O(entries) but follows at least as many
+ * additions, so it is O(1) amortised per `set`, and index memory stays proportional to live records.
+ */
+function maybeSweep(state: State, now: number): void {
+  if (state.indexAdds <= state.sweepAt) return;
+  let live = 0;
+  for (const [name, index] of state.indexes) {
+    prune(state, name, index, namespaceOf(name, state.prefix), now);
+    live += index.size;
+  }
+  state.indexAdds = live;
+  state.sweepAt = 2 * Math.max(live, state.maxEntries);
+}
+
+/** The namespace part of an index name `prefix:namespace:audience:subject`. */
+function namespaceOf(name: string, prefix: string): string {
+  const rest = name.slice(prefix.length);
+  return rest.slice(0, rest.indexOf(':'));
+}
+
+/** Validates options once, at construction; returns the prefix with its ':' separator (or ''). */
+function checkOptions(options: MemoryStorageOptions): { maxEntries: number; prefix: string } {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`"options" expected an object, got ${describeType(options)}`);
+  }
+  const { maxEntries = DEFAULT_MAX_ENTRIES, prefix = '' } = options;
+  if (typeof maxEntries !== 'number') {
+    throw new TypeError(`"maxEntries" expected a positive integer, got ${describeType(maxEntries)}`);
+  }
+  if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
+    throw new RangeError(`"maxEntries" expected a positive integer, got ${maxEntries}`);
+  }
+  if (typeof prefix !== 'string') {
+    throw new TypeError(`"prefix" expected a string, got ${describeType(prefix)}`);
+  }
+  if (!PREFIX.test(prefix)) {
+    throw new RangeError(`"prefix" expected only [A-Za-z0-9_.-] characters, got ${JSON.stringify(prefix)}`);
+  }
+  return { maxEntries, prefix: prefix === '' ? '' : `${prefix}:` };
+}
+
+/** Validates everything `set` reads before it changes anything, so a bad call leaves no trace. */
+function checkSetInput(input: StorageSetInput): void {
+  if (typeof input !== 'object' || input === null) {
+    throw new TypeError(`"input" expected an object, got ${describeType(input)}`);
+  }
+  checkNamespace(input.namespace);
+  checkKey(input.key, 'key');
+  if (typeof input.value !== 'string') {
+    throw new TypeError(`"value" expected a string, got ${describeType(input.value)}`);
+  }
+  checkTime(input.now, 'now');
+  if (typeof input.ttl !== 'number' || !(input.ttl > 0) || !Number.isFinite(input.ttl)) {
+    throw new RangeError(`"ttl" expected a positive number of seconds, got ${String(input.ttl)}`);
+  }
+  if (input.oldKey !== undefined) checkKey(input.oldKey, 'oldKey');
+  const { staleTtl } = input;
+  if (staleTtl !== undefined && (typeof staleTtl !== 'number' || !(staleTtl >= 0) || !Number.isFinite(staleTtl))) {
+    throw new RangeError(`"staleTtl" expected a non-negative number of seconds, got ${String(staleTtl)}`);
+  }
+  if (input.metadata !== undefined) checkMetadata(input.metadata);
+}
+
+function checkMetadata(metadata: StorageMetadata): void {
+  const { audiences, subjects } = metadata;
+  if (!Array.isArray(audiences) || !Array.isArray(subjects) || audiences.length !== subjects.length) {
+    throw new TypeError('"metadata" expected arrays of audiences and subjects of equal length');
+  }
+  for (const audience of audiences) checkNamePart(audience, 'metadata.audiences');
+  for (const subject of subjects) checkNamePart(subject, 'metadata.subjects');
+}
+
+/** A storage key is 43 base64url characters; anything else is a caller bug, refused before any change. */
+function checkKey(key: unknown, option: string): void {
+  if (typeof key !== 'string' || !STORAGE_KEY.test(key)) {
+    throw new TypeError(`"${option}" expected 43 base64url characters, got ${describeText(key)}`);
+  }
+}
+
+function checkNamespace(namespace: unknown): void {
+  checkNamePart(namespace, 'namespace');
+}
+
+function checkNamePart(part: unknown, option: string): void {
+  if (typeof part !== 'string' || !NAME_PART.test(part)) {
+    throw new TypeError(`"${option}" expected a non-empty string of [A-Za-z0-9_-], got ${describeText(part)}`);
+  }
+}
+
+function checkTime(value: unknown, option: string): void {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new TypeError(`"${option}" expected a finite number of Unix seconds, got ${describeType(value)}`);
+  }
+}
+
+/** Describes text without echoing it: keys and subjects must never reach a log line. */
+function describeText(value: unknown): string {
+  if (typeof value !== 'string') return describeType(value);
+  const outside = /[^A-Za-z0-9_-]/.test(value) ? ' with characters outside [A-Za-z0-9_-]' : '';
+  return `a string of ${value.length} characters${outside}`;
+}
+
+function describeType(value: unknown): string {
+  return value === null ? 'null' : typeof value === 'number' ? String(value) : typeof value;
+}
