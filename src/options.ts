@@ -62,7 +62,7 @@ export interface CookieOptions {
 /** Options of `createSessionManager`. Only `secret` (or `ikm`) is required. */
 export interface SessionOptions {
   /** The secret keys are derived from (`ikm = SHA-256(secret)`). Required unless `ikm` is given. */
-  secret?: string;
+  secret?: string | undefined;
   /** Older secrets still accepted on open; every save uses `secret`. */
   secretFallbacks?: readonly string[];
   /** Raw 32-byte input key material; wins over `secret`. */

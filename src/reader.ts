@@ -8,12 +8,12 @@
  *
  * @module
  */
-import { base64urlEncode } from './codec/base64url.ts';
+import { base64urlDecode, base64urlEncode } from './codec/base64url.ts';
 import { Flags, HEADER_TEXT_SIZE, Limits } from './codec/header.ts';
 import { deriveEncryptionKey, deriveMacKey, deriveRememberKey, type KeyMaterial } from './codec/keys.ts';
 import { decodePayload, type SessionEntry } from './codec/payload.ts';
 import { openPayload, parseHeader, verifyMac, type ParsedHeader } from './codec/seal.ts';
-import { MAX_COOKIES_SIZE } from './cookie/serialize.ts';
+import { chunkCount, MAX_COOKIES_SIZE } from './cookie/serialize.ts';
 import { isSessionError, SessionError, type InvalidReason } from './errors.ts';
 import type { ResolvedOptions, Timeouts } from './options.ts';
 
@@ -124,11 +124,12 @@ export async function openCookie(options: ResolvedOptions, value: string, ctx: O
     if (record === undefined) return fail('malformed', 'unable to json decode session');
     payload = record;
   } else {
-    const full = assembleChunks(value, header.dataSize, ctx);
+    const full = assembleChunks(value, header.dataSize, (remember ? options.rememberName : options.cookieName).length, ctx);
     if (typeof full !== 'string') return full;
     payload = full.slice(HEADER_TEXT_SIZE);
   }
   if (payload.length !== header.dataSize) return fail('malformed', 'invalid session payload');
+  if (base64urlDecode(payload) === null) return fail('malformed', 'unable to base64url decode session data');
 
   const key = remember
     ? await deriveRememberKey(options.crypto, material, header.sid, options.rememberSafety)
@@ -146,12 +147,13 @@ export async function openCookie(options: ResolvedOptions, value: string, ctx: O
   return { ok: true, cookie: opened };
 }
 
-function assembleChunks(first: string, dataSize: number, ctx: OpenContext): string | OpenResult {
-  const total = HEADER_TEXT_SIZE + dataSize;
-  if (first.length >= total) return first;
+function assembleChunks(first: string, dataSize: number, nameLength: number, ctx: OpenContext): string | OpenResult {
+  // The chunk count comes from the header's data size (spec 1.4), never from how short the first value
+  // is: a truncated single cookie is an invalid payload, not a chunked cookie missing its tail.
+  const count = chunkCount(nameLength, HEADER_TEXT_SIZE + dataSize);
+  if (count === 0) return fail('malformed', 'cookie size limit exceeded');
   let out = first;
-  for (let i = 2; out.length < total; i++) {
-    if (i > 9) return fail('malformed', 'cookie size limit exceeded');
+  for (let i = 2; i <= count; i++) {
     const chunk = ctx.chunk(i);
     if (chunk === undefined) return fail('missing-chunk', 'missing session cookie chunk');
     out += chunk;
