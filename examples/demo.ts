@@ -5,14 +5,16 @@
  *   npm start                          # http://127.0.0.1:3000/ with the public development secret
  *   SESSION_SECRET=... PORT=8080 npm start
  *
- * Sessions live in an encrypted cookie (the default storage): nothing is kept on the server.
+ * Sessions live in an encrypted cookie (the default storage): nothing is kept on the server, so a copy
+ * of an older cookie stays valid until it times out, even after logout or destroy. To revoke sessions
+ * on the server, pass a `storage` to createSessionManager.
  */
 import http from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { createSessionManager, type Session } from '../src/index.ts'; // in your app: from 'httpsession'
 
 /** Public, so it protects nothing: only for trying the demo locally. Set SESSION_SECRET for anything else. */
-const DEVELOPMENT_SECRET = 'httpsession-demo-PUBLIC-development-secret-DO-NOT-USE-IN-PRODUCTION';
+export const DEVELOPMENT_SECRET = 'httpsession-demo-PUBLIC-development-secret-DO-NOT-USE-IN-PRODUCTION';
 
 /** What this application keeps in its sessions. */
 type DemoData = { visits: number };
@@ -25,7 +27,7 @@ export function escapeHtml(value: unknown): string {
   return String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** Session ids are credentials' cousins: show only enough to tell two apart. */
+/** A session id is close to a credential (with server-side storage it is the key): show just enough to tell two apart. */
 const shortId = (id: string): string => `${id.slice(0, 8)}…`;
 
 /** `undefined` (a disabled timeout) reads as "never". */
@@ -126,7 +128,7 @@ function homeBody(session: Session<DemoData>): string {
   const r = session.timeRemaining();
   const rows: Array<[string, unknown]> = [
     ['Visits', session.get('visits') ?? 0],
-    ['Session id', shortId(session.id)],
+    ['Session id (new on every save)', shortId(session.id)],
     ['New session', session.isNew ? 'yes' : 'no'],
     ['Subject', session.subject ?? 'anonymous'],
     ['Remember me', session.remember ? 'on' : 'off'],
@@ -185,12 +187,14 @@ async function readForm(req: http.IncomingMessage): Promise<URLSearchParams> {
   if (!(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
     throw new HttpError(415, 'Expected a form (application/x-www-form-urlencoded)');
   }
-  let body = '';
-  for await (const chunk of req) {
-    body += String(chunk);
-    if (body.length > MAX_BODY) throw new HttpError(413, 'Form too large');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw new HttpError(413, 'Form too large');
+    chunks.push(chunk);
   }
-  return new URLSearchParams(body);
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }
 
 // `npm start`: listen when run directly, not when imported (by the tests, for instance).

@@ -86,7 +86,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
   #entry: SessionEntry;
   #exists: boolean;
   #current: Current | undefined;
-  #pendingSid: Uint8Array;
+  #pendingSid: Uint8Array | undefined;
   readonly #openedAt: number;
   #remember: boolean | undefined;
   #rememberCookie: RememberCookie | undefined;
@@ -107,7 +107,6 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     this.#entry = entry;
     this.#exists = init.exists;
     this.#state = init.exists ? 'open' : 'new';
-    this.#pendingSid = options.randomBytes(32);
     this.#chunks = init.requestChunks;
     this.#rememberCookie = init.rememberCookie;
     this.#rememberSent = init.rememberSent;
@@ -225,7 +224,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
 
   /** The session id (43 base64url characters). A new id is minted on every save. */
   get id(): string {
-    return base64urlEncode(this.#current?.sid ?? this.#pendingSid);
+    return base64urlEncode(this.#current?.sid ?? (this.#pendingSid ??= this.#o.randomBytes(32)));
   }
 
   /** True until the client has sent the session cookie back (a session created by this request). */
@@ -583,7 +582,9 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
       const subject = this.#entry.subject;
       this.#entries = this.#entries.filter((e) => e === this.#entry || e.subject === subject);
     }
-    const sid = prev === undefined ? this.#pendingSid : o.randomBytes(32);
+    // A session id is sealed at most once, even if this save fails later: no (key, IV) pair is reused.
+    const sid = (prev === undefined ? this.#pendingSid : undefined) ?? o.randomBytes(32);
+    this.#pendingSid = undefined;
     const creationTime = prev === undefined ? now : prev.creationTime;
     const rollingOffset = prev === undefined ? 0 : now - creationTime;
     const encoded = encodePayload(this.#entries, o.compressionThreshold);

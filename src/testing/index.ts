@@ -64,3 +64,5 @@ export function sequenceRandom(seed = 1): (length: number) => Uint8Array {
     return out;
   };
 }
+
+export { storageConformance, type ConformanceCase, type ConformanceOptions } from './storage-conformance.ts';

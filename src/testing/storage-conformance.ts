@@ -1,0 +1,256 @@
+/**
+ * The storage conformance suite: one list of cases that every store in this repository runs, and that a
+ * third-party store can run with any test runner.
+ *
+ * The cases use the real clock (stores such as Redis expire records on their own clock) and TTLs of one or
+ * two seconds, so the whole suite takes a few seconds.
+ *
+ * @example
+ * import { describe, it } from 'node:test';
+ * import { storageConformance } from 'httpsession/testing';
+ * describe('my store', () => {
+ *   for (const c of storageConformance({ name: 'mine', create: (prefix) => myStorage({ prefix }) })) it(c.name, c.run);
+ * });
+ *
+ * @module
+ */
+import { SessionError } from '../errors.ts';
+import type { Storage, StorageMetadata } from '../storage/types.ts';
+
+/** How the suite makes stores. */
+export interface ConformanceOptions {
+  /** The store's `name`, expected in its errors. */
+  readonly name: string;
+  /**
+   * Makes a fresh store. Two stores made with different `prefix` values must not see each other's
+   * records; the suite passes a random prefix per case so that cases do not interfere.
+   */
+  create(prefix: string): Storage | Promise<Storage>;
+  /**
+   * Makes a store whose backend is unreachable or failing, to check the typed error; omit to skip
+   * that case.
+   */
+  createBroken?(): Storage | Promise<Storage>;
+}
+
+/** One case: a name and a function that rejects on failure. */
+export interface ConformanceCase {
+  readonly name: string;
+  run(): Promise<void>;
+}
+
+const NS = 'session';
+const now = (): number => Math.floor(Date.now() / 1000);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const encoder = new TextEncoder();
+
+function b64url(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/** A fresh 43-character storage key. */
+function key(): string {
+  return b64url(globalThis.crypto.getRandomValues(new Uint8Array(32)));
+}
+
+function prefix(): string {
+  return `t${b64url(globalThis.crypto.getRandomValues(new Uint8Array(6))).replace(/[-_]/g, 'x')}`;
+}
+
+function fail(message: string): never {
+  throw new Error(message);
+}
+
+function equal(actual: unknown, expected: unknown, what: string): void {
+  if (actual !== expected) {
+    const show = (v: unknown): string => (typeof v === 'string' && v.length > 60 ? `a string of length ${v.length}` : JSON.stringify(v));
+    fail(`${what}: expected ${show(expected)}, got ${show(actual)}`);
+  }
+}
+
+async function rejects(promise: Promise<unknown>, what: string, check?: (err: unknown) => void): Promise<void> {
+  try {
+    await promise;
+  } catch (err) {
+    check?.(err);
+    return;
+  }
+  fail(`${what}: expected a rejection`);
+}
+
+const meta = (audience: string, subject: string): StorageMetadata => ({
+  audiences: [b64url(encoder.encode(audience))],
+  subjects: [b64url(encoder.encode(subject))],
+});
+
+/**
+ * The conformance cases for a store.
+ * @param options - how to create the store under test
+ * @returns the cases, to register with any test runner
+ */
+export function storageConformance(options: ConformanceOptions): ConformanceCase[] {
+  const cases: ConformanceCase[] = [];
+  const add = (name: string, body: (store: Storage) => Promise<void>): void => {
+    cases.push({
+      name,
+      async run() {
+        const store = await options.create(prefix());
+        try {
+          await body(store);
+        } finally {
+          await store.close?.();
+        }
+      },
+    });
+  };
+
+  add('a missing key reads as null', async (s) => {
+    equal(await s.get(NS, key(), now()), null, 'get of a missing key');
+  });
+
+  add('deleting a missing key is a no-op', async (s) => {
+    await s.delete(NS, key(), now());
+  });
+
+  for (const size of [0, 4096, 1 << 20]) {
+    add(`set/get round trip of ${size} bytes`, async (s) => {
+      const k = key();
+      const value = size === 0 ? '' : '["' + 'x'.repeat(size - 4) + '"]';
+      await s.set({ namespace: NS, key: k, value, ttl: 60, now: now() });
+      equal(await s.get(NS, k, now()), value, 'value read back');
+    });
+  }
+
+  add('set overwrites', async (s) => {
+    const k = key();
+    await s.set({ namespace: NS, key: k, value: '["one"]', ttl: 60, now: now() });
+    await s.set({ namespace: NS, key: k, value: '["two"]', ttl: 60, now: now() });
+    equal(await s.get(NS, k, now()), '["two"]', 'value after overwrite');
+  });
+
+  add('delete removes a record', async (s) => {
+    const k = key();
+    await s.set({ namespace: NS, key: k, value: '["x"]', ttl: 60, now: now() });
+    await s.delete(NS, k, now());
+    equal(await s.get(NS, k, now()), null, 'value after delete');
+  });
+
+  add('namespaces and prefixes isolate records', async (s) => {
+    const k = key();
+    await s.set({ namespace: NS, key: k, value: '["session"]', ttl: 60, now: now() });
+    equal(await s.get('remember', k, now()), null, 'same key in another namespace');
+    const other = await options.create(prefix());
+    try {
+      equal(await other.get(NS, k, now()), null, 'same key in a store with another prefix');
+      await other.set({ namespace: NS, key: k, value: '["other"]', ttl: 60, now: now() });
+      equal(await s.get(NS, k, now()), '["session"]', 'first store keeps its record');
+    } finally {
+      await other.close?.();
+    }
+  });
+
+  add('invalid keys are refused before any I/O', async (s) => {
+    const bad = ['', 'a'.repeat(42), 'a'.repeat(44), `../${'a'.repeat(40)}`, `${'a'.repeat(42)}/`, `${'a'.repeat(42)}:`, `${'a'.repeat(42)}\n`, `${'a'.repeat(42)}*`];
+    for (const k of bad) {
+      await rejects(s.get(NS, k, now()), `get with key ${JSON.stringify(k.slice(0, 8))}`);
+      await rejects(s.set({ namespace: NS, key: k, value: '[""]', ttl: 60, now: now() }), 'set with an invalid key');
+      await rejects(s.delete(NS, k, now()), 'delete with an invalid key');
+    }
+    await rejects(s.get('a/b', key(), now()), 'get with a namespace containing "/"');
+  });
+
+  add('records expire after their TTL', async (s) => {
+    const k = key();
+    await s.set({ namespace: NS, key: k, value: '["x"]', ttl: 1, now: now() });
+    equal(await s.get(NS, k, now()), '["x"]', 'value before its TTL');
+    await sleep(2100);
+    equal(await s.get(NS, k, now()), null, 'value after its TTL');
+  });
+
+  add('a replaced record stays readable for the stale TTL, never longer than its own TTL', async (s) => {
+    const old = key();
+    const fresh = key();
+    const short = key();
+    await s.set({ namespace: NS, key: old, value: '["old"]', ttl: 60, now: now() });
+    await s.set({ namespace: NS, key: fresh, value: '["new"]', ttl: 60, now: now(), oldKey: old, staleTtl: 1 });
+    equal(await s.get(NS, old, now()), '["old"]', 'old record within the stale TTL');
+    // A record with less time left than the stale TTL is not extended.
+    await s.set({ namespace: NS, key: short, value: '["short"]', ttl: 1, now: now() });
+    await s.set({ namespace: NS, key: key(), value: '["x"]', ttl: 60, now: now(), oldKey: short, staleTtl: 30 });
+    await sleep(2100);
+    equal(await s.get(NS, old, now()), null, 'old record after the stale TTL');
+    equal(await s.get(NS, short, now()), null, 'a record is never extended by the stale TTL');
+    equal(await s.get(NS, fresh, now()), '["new"]', 'new record');
+  });
+
+  add('metadata lists live sessions of a subject, prunes expired ones and forgets deleted ones', async (s) => {
+    if (s.readMetadata === undefined) return;
+    const m = meta('shop', 'alice');
+    const a = key();
+    const b = key();
+    const c = key();
+    await s.set({ namespace: NS, key: a, value: '["a"]', ttl: 60, now: now(), metadata: m });
+    await s.set({ namespace: NS, key: b, value: '["b"]', ttl: 1, now: now(), metadata: m });
+    await s.set({ namespace: NS, key: c, value: '["c"]', ttl: 60, now: now(), metadata: meta('shop', 'bob') });
+    const listed = await s.readMetadata(NS, m.audiences[0]!, m.subjects[0]!, now());
+    equal(listed.has(a) && listed.has(b) && !listed.has(c), true, 'alice lists a and b only');
+    const exp = listed.get(a)!;
+    equal(Math.abs(exp - (now() + 60)) <= 2, true, 'expiry of a is about now + 60');
+    await sleep(2100);
+    const later = await s.readMetadata(NS, m.audiences[0]!, m.subjects[0]!, now());
+    equal(later.has(a) && !later.has(b), true, 'the expired entry is pruned');
+    await s.delete(NS, a, now(), m);
+    const afterDelete = await s.readMetadata(NS, m.audiences[0]!, m.subjects[0]!, now());
+    equal(afterDelete.has(a), false, 'the deleted entry is gone');
+  });
+
+  add('metadata moves from the old key to the new one on re-save', async (s) => {
+    if (s.readMetadata === undefined) return;
+    const m = meta('shop', 'carol');
+    const old = key();
+    const fresh = key();
+    await s.set({ namespace: NS, key: old, value: '["1"]', ttl: 60, now: now(), metadata: m });
+    await s.set({ namespace: NS, key: fresh, value: '["2"]', ttl: 60, now: now(), oldKey: old, staleTtl: 10, metadata: m });
+    const listed = await s.readMetadata(NS, m.audiences[0]!, m.subjects[0]!, now());
+    equal(listed.has(fresh), true, 'the new key is listed');
+    equal(listed.has(old), false, 'the old key is not listed');
+  });
+
+  add('50 concurrent sets to distinct keys all persist', async (s) => {
+    const keys = Array.from({ length: 50 }, key);
+    await Promise.all(keys.map((k, i) => s.set({ namespace: NS, key: k, value: `["${i}"]`, ttl: 60, now: now() })));
+    const values = await Promise.all(keys.map((k) => s.get(NS, k, now())));
+    values.forEach((v, i) => equal(v, `["${i}"]`, `record ${i}`));
+  });
+
+  add('close() is idempotent', async (s) => {
+    await s.close?.();
+    await s.close?.();
+  });
+
+  if (options.createBroken !== undefined) {
+    const createBroken = options.createBroken;
+    cases.push({
+      name: 'a failing backend rejects with a typed storage error naming the store, cause chained',
+      async run() {
+        const s = await createBroken();
+        try {
+          const check = (err: unknown): void => {
+            if (!(err instanceof SessionError)) fail(`expected a SessionError, got ${String(err)}`);
+            equal(err.code, 'STORAGE_ERROR', 'error code');
+            equal(err.storage, options.name, 'error storage name');
+            equal(err.cause !== undefined, true, 'error has a cause');
+          };
+          await rejects(s.get(NS, key(), now()), 'get on a failing backend', check);
+          await rejects(s.set({ namespace: NS, key: key(), value: '["x"]', ttl: 60, now: now() }), 'set on a failing backend', check);
+          await rejects(s.delete(NS, key(), now()), 'delete on a failing backend', check);
+        } finally {
+          await s.close?.();
+        }
+      },
+    });
+  }
+  return cases;
+}
