@@ -138,6 +138,15 @@ async function openSession<Data extends Record<string, unknown>>(o: ResolvedOpti
   }
   if (opened !== undefined) {
     const exists = opened.entries.some((e) => e.audience === o.audience);
+    // The remember cookie is opened (PBKDF2) only if a save or destroy needs it (spec 4.4).
+    const loadRememberCookie = async (): Promise<{ creationTime: number; storageKey: string | undefined } | undefined> => {
+      for (const value of rememberValues.slice(0, MAX_CANDIDATES)) {
+        if (value === '') continue;
+        const result = await openCookie(o, value, context('remember'));
+        if (result.ok) return { creationTime: result.cookie.header.creationTime, storageKey: result.cookie.storageKey };
+      }
+      return undefined;
+    };
     return new Session<Data>(o, x, {
       now,
       entries: opened.entries,
@@ -146,12 +155,14 @@ async function openSession<Data extends Record<string, unknown>>(o: ResolvedOpti
       requestChunks,
       rememberCookie: undefined,
       rememberSent: rememberValues.length > 0,
+      ...(rememberValues.length > 0 ? { loadRememberCookie } : {}),
     });
   }
 
   // The session cookie is missing or invalid: a valid remember cookie restores a brand-new session with
   // the remembered data (spec 4.4), issuing both cookies at once.
-  if (o.remember && rememberValues.length > 0) {
+  // Tried whatever the manager's `remember` option: a session may have switched remember-me on itself.
+  if (rememberValues.length > 0) {
     for (const value of rememberValues.slice(0, MAX_CANDIDATES)) {
       if (value === '') continue;
       const result = await openCookie(o, value, context('remember'));

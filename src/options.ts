@@ -38,25 +38,25 @@ export type BindTarget = 'ip' | 'scheme' | 'userAgent';
 /** Cookie naming and attributes. */
 export interface CookieOptions {
   /** Session cookie name. Default `'session'`. */
-  name?: string;
+  name?: string | undefined;
   /** Remember cookie name. Default `'remember'`. */
-  rememberName?: string;
+  rememberName?: string | undefined;
   /** `'__Host-'` (Secure, Path=/, no Domain) or `'__Secure-'` (Secure), prepended to both names. */
-  prefix?: '__Host-' | '__Secure-';
+  prefix?: '__Host-' | '__Secure-' | undefined;
   /** Default `'/'`. */
-  path?: string;
+  path?: string | undefined;
   /** Default: none (host-only cookie). */
-  domain?: string;
+  domain?: string | undefined;
   /** Default `true`. */
-  httpOnly?: boolean;
+  httpOnly?: boolean | undefined;
   /** Default `false` (lua-resty-session's default); forced by a prefix, required by SameSite=None and Partitioned. */
-  secure?: boolean;
+  secure?: boolean | undefined;
   /** Default `'Lax'`; `'Default'` omits the attribute. */
-  sameSite?: 'Lax' | 'Strict' | 'None' | 'Default';
+  sameSite?: 'Lax' | 'Strict' | 'None' | 'Default' | undefined;
   /** Chrome's Priority attribute. */
-  priority?: 'Low' | 'Medium' | 'High';
+  priority?: 'Low' | 'Medium' | 'High' | undefined;
   /** CHIPS partitioned cookie (needs Secure). */
-  partitioned?: boolean;
+  partitioned?: boolean | undefined;
 }
 
 /** Options of `createSessionManager`. Only `secret` (or `ikm`) is required. */
@@ -64,65 +64,65 @@ export interface SessionOptions {
   /** The secret keys are derived from (`ikm = SHA-256(secret)`). Required unless `ikm` is given. */
   secret?: string | undefined;
   /** Older secrets still accepted on open; every save uses `secret`. */
-  secretFallbacks?: readonly string[];
+  secretFallbacks?: readonly string[] | undefined;
   /** Raw 32-byte input key material; wins over `secret`. */
-  ikm?: Uint8Array;
+  ikm?: Uint8Array | undefined;
   /** Older raw keys still accepted on open (32 bytes each). */
-  ikmFallbacks?: readonly Uint8Array[];
+  ikmFallbacks?: readonly Uint8Array[] | undefined;
   /** This application's audience within a shared cookie. Default `'default'`. */
-  audience?: string;
+  audience?: string | undefined;
   /** The subject of new sessions. Default: none. */
-  subject?: string;
+  subject?: string | undefined;
   /** On save, drop audiences whose subject differs from the current one. Default `false`. */
-  enforceSameSubject?: boolean;
+  enforceSameSubject?: boolean | undefined;
   /** Server-side storage; default: the data lives in the cookie. */
-  storage?: Storage;
+  storage?: Storage | undefined;
   /** Cookie naming and attributes. */
-  cookie?: CookieOptions;
+  cookie?: CookieOptions | undefined;
   /** Seconds of inactivity after which a session ends; 0 = never. Default 900. */
-  idlingTimeout?: number;
+  idlingTimeout?: number | undefined;
   /** Seconds after which a session gets a new id, or ends if not renewed; 0 = never. Default 3600. */
-  rollingTimeout?: number;
+  rollingTimeout?: number | undefined;
   /** Seconds after creation at which a session ends whatever its activity; 0 = never. Default 86400. */
-  absoluteTimeout?: number;
+  absoluteTimeout?: number | undefined;
   /** Rolling timeout of the remember cookie. Default 604800 (7 days). */
-  rememberRollingTimeout?: number;
+  rememberRollingTimeout?: number | undefined;
   /** Absolute timeout of the remember cookie. Default 2592000 (30 days). */
-  rememberAbsoluteTimeout?: number;
+  rememberAbsoluteTimeout?: number | undefined;
   /** `refresh()` touches only when this many seconds have passed since the last touch. Default 60. */
-  touchThreshold?: number;
+  touchThreshold?: number | undefined;
   /** Seconds a replaced server-side record stays readable, for requests in flight. Default 10. */
-  staleTtl?: number;
+  staleTtl?: number | undefined;
   /** Deflate plaintext longer than this many bytes; 0 = never. Default 1024. */
-  compressionThreshold?: number;
+  compressionThreshold?: number | undefined;
   /** Issue a persistent remember-me cookie. Default `false`. */
-  remember?: boolean;
+  remember?: boolean | undefined;
   /** How hard the remember cookie's key is to derive (PBKDF2 iterations). Default `'medium'`. */
-  rememberSafety?: RememberSafety;
+  rememberSafety?: RememberSafety | undefined;
   /** Bind the cookie's MAC to the client address, scheme and/or User-Agent. */
-  bind?: readonly BindTarget[];
+  bind?: readonly BindTarget[] | undefined;
   /** Store records under SHA-256 of the session id. Default `false`. */
-  hashStorageKey?: boolean;
+  hashStorageKey?: boolean | undefined;
   /** Index metadata under a hash of the subject. Default `false`. */
-  hashSubject?: boolean;
+  hashSubject?: boolean | undefined;
   /** Index server-side sessions by audience and subject, to list and revoke them. Default `false`. */
-  storeMetadata?: boolean;
+  storeMetadata?: boolean | undefined;
   /** Properties set as request headers (for proxying) by `start()` and `setHeaders()`. */
-  requestHeaders?: readonly HeaderProperty[];
+  requestHeaders?: readonly HeaderProperty[] | undefined;
   /** Properties set as response headers by `start()`, `save()` and `setHeaders()`. */
-  responseHeaders?: readonly HeaderProperty[];
+  responseHeaders?: readonly HeaderProperty[] | undefined;
   /** Trust `X-Forwarded-For` / `X-Forwarded-Proto` for the client address and scheme. Default `false`. */
-  trustProxy?: boolean;
+  trustProxy?: boolean | undefined;
   /** The clock, in Unix seconds (may be fractional). Default `Date.now() / 1000`. */
-  now?: () => number;
+  now?: (() => number) | undefined;
   /** The random source for session ids. Default: the runtime's CSPRNG. */
-  randomBytes?: (length: number) => Uint8Array;
+  randomBytes?: ((length: number) => Uint8Array) | undefined;
   /** The crypto backend: `'node'` (node:crypto), `'noble'` (pure JS), or `'auto'` (default: node when available). */
-  crypto?: 'auto' | 'node' | 'noble' | CryptoBackend;
+  crypto?: 'auto' | 'node' | 'noble' | CryptoBackend | undefined;
   /** Called when a cookie is present but yields no session. Never receives the cookie value. */
-  onInvalid?: (event: InvalidCookie) => void;
+  onInvalid?: ((event: InvalidCookie) => void) | undefined;
   /** Where warnings go (a short secret, for instance). Default `console`. */
-  logger?: { warn(message: string): void };
+  logger?: { warn(message: string): void } | undefined;
 }
 
 /** Timeouts, in seconds, 0 = disabled. */

@@ -64,7 +64,15 @@ export interface SessionInit {
   readonly rememberCookie: RememberCookie | undefined;
   /** Whether the request carried a remember cookie at all. */
   readonly rememberSent: boolean;
+  /**
+   * Opens the request's remember cookie on demand, when the session cookie itself opened: a save keeps
+   * its creation time and a destroy deletes its record (spec 4.4).
+   */
+  readonly loadRememberCookie?: () => Promise<RememberCookie | undefined>;
 }
+
+/** Reserved attribute holding the per-session remember-me choice. */
+const REMEMBER_KEY = '@remember';
 
 const MAX_TTL = 34_560_000; // 400 days, the RFC 6265bis cap
 
@@ -91,6 +99,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
   #remember: boolean | undefined;
   #rememberCookie: RememberCookie | undefined;
   #rememberSent: boolean;
+  #loadRememberCookie: (() => Promise<RememberCookie | undefined>) | undefined;
   #chunks: number;
 
   /** @internal Sessions are created by `SessionManager.open()` and `start()`. */
@@ -110,6 +119,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     this.#chunks = init.requestChunks;
     this.#rememberCookie = init.rememberCookie;
     this.#rememberSent = init.rememberSent;
+    this.#loadRememberCookie = init.rememberCookie === undefined ? init.loadRememberCookie : undefined;
     const opened = init.opened;
     if (opened !== undefined && init.exists) {
       const h = opened.header;
@@ -126,6 +136,9 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
       };
       if ((h.flags & Flags.forget) !== 0) this.#remember = false;
     }
+    // A per-session choice (setRemember) travels inside the session, so it holds on later requests.
+    const chosen = Object.hasOwn(entry.data, REMEMBER_KEY) ? entry.data[REMEMBER_KEY] : undefined;
+    if (typeof chosen === 'boolean') this.#remember = chosen;
   }
 
   // ---------------------------------------------------------------- attributes
@@ -290,12 +303,15 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
   }
 
   /**
-   * Switches the remember-me cookie on or off for this session (off is remembered in the cookie's flags;
-   * unlike lua-resty-session, it can be switched on again).
+   * Switches the remember-me cookie on or off for this session, whatever the manager's `remember` option;
+   * the choice is kept in the session (and off also in the cookie's forget flag, as lua-resty-session
+   * does; unlike lua-resty-session, remember-me can be switched on again).
    */
   setRemember(remember: boolean): this {
     this.#assertUsable();
+    if (typeof remember !== 'boolean') throw new TypeError('remember expected a boolean');
     this.#remember = remember;
+    defineData(this.#entry.data, REMEMBER_KEY, remember);
     return this;
   }
 
@@ -371,8 +387,10 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
   }
 
   /**
-   * Gives the session a new id now, keeping its data and creation time, and makes the old id unusable at
-   * once (no stale window): call it on login or any privilege change to prevent fixation.
+   * Gives the session a new id now, keeping its data and creation time: call it on login or any privilege
+   * change to prevent fixation. With server-side storage the old record is deleted at once (no
+   * `staleTtl` window), so the old cookie stops working. With cookie storage a copy of the old cookie
+   * stays valid until its timeouts pass: the server keeps nothing it could forget.
    */
   async regenerate(): Promise<void> {
     this.#assertUsable();
@@ -448,6 +466,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     const o = this.#o;
     const now = Math.floor(this.#o.now());
     if (o.storage !== undefined) {
+      await this.#resolveRememberCookie();
       const c = this.#current;
       if (c?.storageKey !== undefined) await this.#storage(() => o.storage!.delete(o.cookieName, c.storageKey!, now, this.#metadata()), 'delete');
       const r = this.#rememberCookie;
@@ -563,6 +582,14 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     }
   }
 
+  /** Loads the request's remember cookie once, if the manager left it unopened. */
+  async #resolveRememberCookie(): Promise<void> {
+    const load = this.#loadRememberCookie;
+    if (load === undefined) return;
+    this.#loadRememberCookie = undefined;
+    this.#rememberCookie ??= await load();
+  }
+
   /** Store TTL: the rolling or absolute time left, whichever is closer (fixes spec bug 10.1). */
   #storeTtl(t: Timeouts, now: number, creationTime: number): number {
     let ttl = t.rolling > 0 && t.rolling < MAX_TTL ? t.rolling : MAX_TTL;
@@ -576,6 +603,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
    */
   async #save(dropOld: boolean): Promise<void> {
     const o = this.#o;
+    if (this.remember || o.storage !== undefined) await this.#resolveRememberCookie();
     const now = Math.floor(o.now());
     const prev = this.#current;
     if (o.enforceSameSubject) {
