@@ -11,7 +11,7 @@
  */
 import http from 'node:http';
 import { pathToFileURL } from 'node:url';
-import { createSessionManager, type Session } from '../src/index.ts'; // in your app: from 'httpsession'
+import { createSessionManager, type Session } from 'httpsession';
 
 /** Public, so it protects nothing: only for trying the demo locally. Set SESSION_SECRET for anything else. */
 export const DEVELOPMENT_SECRET = 'httpsession-demo-PUBLIC-development-secret-DO-NOT-USE-IN-PRODUCTION';

@@ -151,7 +151,7 @@ describe('examples/demo.ts over HTTP', () => {
     assert.equal(replayed.subject, null, 'the pre-login cookie is not logged in');
   });
 
-  test('remember-me chosen at login is still on at the next visit', { todo: 'library: with remember: false in the manager, setRemember(true) lasts one request; the next save expires the remember cookie' }, async () => {
+  test('remember-me chosen at login is still on at the next visit', async () => {
     const browser = client(base);
     await browser.post('/login', { subject: 'alice', remember: 'on' });
     const page = await browser.home();
