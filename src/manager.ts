@@ -105,6 +105,8 @@ async function openSession<Data extends Record<string, unknown>>(o: ResolvedOpti
   const rememberValues = cookies?.[o.rememberName] ?? [];
   let requestChunks = sessionValues.length > 0 ? 1 : 0;
   for (let i = 2; i <= 9; i++) if (cookies?.[`${o.cookieName}${i}`] !== undefined) requestChunks = i;
+  let rememberChunks = rememberValues.length > 0 ? 1 : 0;
+  for (let i = 2; i <= 9; i++) if (cookies?.[`${o.rememberName}${i}`] !== undefined) rememberChunks = i;
 
   const binding = (flags: number): Uint8Array | undefined => {
     if ((flags & (Flags.bindIp | Flags.bindScheme | Flags.bindUserAgent)) === 0) return undefined;
@@ -153,6 +155,7 @@ async function openSession<Data extends Record<string, unknown>>(o: ResolvedOpti
       exists,
       opened,
       requestChunks,
+      rememberChunks,
       rememberCookie: undefined,
       rememberSent: rememberValues.length > 0,
       ...(rememberValues.length > 0 ? { loadRememberCookie } : {}),
@@ -177,6 +180,7 @@ async function openSession<Data extends Record<string, unknown>>(o: ResolvedOpti
         exists: true,
         opened: undefined,
         requestChunks,
+        rememberChunks,
         rememberCookie: { creationTime: h.creationTime, storageKey: result.cookie.storageKey },
         rememberSent: true,
       });
@@ -190,6 +194,7 @@ async function openSession<Data extends Record<string, unknown>>(o: ResolvedOpti
     exists: false,
     opened: undefined,
     requestChunks,
+    rememberChunks,
     rememberCookie: undefined,
     rememberSent: rememberValues.length > 0,
   });

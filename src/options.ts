@@ -191,6 +191,12 @@ function seconds(options: SessionOptions, name: keyof SessionOptions, fallback: 
   return value;
 }
 
+function list<T>(options: SessionOptions, name: 'ikmFallbacks' | 'secretFallbacks' | 'bind' | 'requestHeaders' | 'responseHeaders'): readonly T[] {
+  const value: unknown = options[name] ?? [];
+  if (!Array.isArray(value)) throw new TypeError(`"${name}" expected an array, got ${describe(value)}`);
+  return value as T[];
+}
+
 function flag(options: object, name: string, fallback: boolean, owner = ''): boolean {
   const value = (options as Record<string, unknown>)[name] ?? fallback;
   if (typeof value !== 'boolean') throw new TypeError(`"${owner}${name}" expected a boolean, got ${describe(value)}`);
@@ -235,13 +241,13 @@ function resolveKeys(options: SessionOptions, crypto: CryptoBackend, logger: { w
   } else {
     throw new TypeError('"secret" is required (or "ikm"): without it sessions cannot survive a restart or be shared between processes');
   }
-  for (const [i, ikm] of (options.ikmFallbacks ?? []).entries()) {
+  for (const [i, ikm] of list<Uint8Array>(options, 'ikmFallbacks').entries()) {
     if (!(ikm instanceof Uint8Array) || ikm.length !== 32) {
       throw new RangeError(`"ikmFallbacks[${i}]" expected 32 bytes, got ${describe(ikm)}`);
     }
     raw.push(ikm);
   }
-  for (const [i, secret] of (options.secretFallbacks ?? []).entries()) {
+  for (const [i, secret] of list<string>(options, 'secretFallbacks').entries()) {
     if (typeof secret !== 'string' || secret.length === 0) {
       throw new TypeError(`"secretFallbacks[${i}]" expected a non-empty string, got ${describe(secret)}`);
     }
@@ -305,9 +311,9 @@ export function resolveOptions(options: SessionOptions): ResolvedOptions {
   if (options.subject !== undefined && typeof options.subject !== 'string') throw new TypeError(`"subject" expected a string, got ${describe(options.subject)}`);
   const rememberSafety = oneOf(options.rememberSafety ?? 'medium', Object.keys(REMEMBER_ITERATIONS) as RememberSafety[], 'rememberSafety');
   let bindFlags = 0;
-  for (const target of options.bind ?? []) bindFlags |= BIND_FLAGS[oneOf(target, ['ip', 'scheme', 'userAgent'], 'bind')];
+  for (const target of list<BindTarget>(options, 'bind')) bindFlags |= BIND_FLAGS[oneOf(target, ['ip', 'scheme', 'userAgent'], 'bind')];
   const headerList = (name: 'requestHeaders' | 'responseHeaders'): HeaderProperty[] =>
-    (options[name] ?? []).map((p) => oneOf(p, [...HEADER_PROPERTIES] as HeaderProperty[], name));
+    list<HeaderProperty>(options, name).map((p) => oneOf(p, [...HEADER_PROPERTIES] as HeaderProperty[], name));
   const storage = options.storage;
   if (storage !== undefined && (typeof storage !== 'object' || storage === null || typeof storage.get !== 'function' || typeof storage.set !== 'function' || typeof storage.delete !== 'function')) {
     throw new TypeError(`"storage" expected a Storage (an object with get, set and delete), got ${describe(storage)}`);

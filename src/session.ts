@@ -61,6 +61,8 @@ export interface SessionInit {
   readonly opened: OpenedCookie | undefined;
   /** Chunk cookies the request carried (`session`, `session2`, ...), to expire leftovers. */
   readonly requestChunks: number;
+  /** Remember cookie chunks the request carried (`remember`, `remember2`, ...); default 1 when sent. */
+  readonly rememberChunks?: number;
   readonly rememberCookie: RememberCookie | undefined;
   /** Whether the request carried a remember cookie at all. */
   readonly rememberSent: boolean;
@@ -101,6 +103,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
   #rememberSent: boolean;
   #loadRememberCookie: (() => Promise<RememberCookie | undefined>) | undefined;
   #chunks: number;
+  #rememberChunks: number;
 
   /** @internal Sessions are created by `SessionManager.open()` and `start()`. */
   constructor(options: ResolvedOptions, exchange: HttpExchange, init: SessionInit) {
@@ -117,6 +120,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     this.#exists = init.exists;
     this.#state = init.exists ? 'open' : 'new';
     this.#chunks = init.requestChunks;
+    this.#rememberChunks = init.rememberChunks ?? (init.rememberSent ? 1 : 0);
     this.#rememberCookie = init.rememberCookie;
     this.#rememberSent = init.rememberSent;
     this.#loadRememberCookie = init.rememberCookie === undefined ? init.loadRememberCookie : undefined;
@@ -475,7 +479,9 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     const expire = (name: string): void => this.#x.setCookie(name, `${name}=${o.cookieAttributes}${EXPIRED}`);
     expire(o.cookieName);
     for (let i = 2; i <= this.#chunks; i++) expire(chunkName(o.cookieName, i));
-    if (this.#rememberSent || this.#rememberCookie !== undefined) expire(o.rememberName);
+    if (this.#rememberSent || this.#rememberCookie !== undefined) {
+      for (let i = 1; i <= Math.max(this.#rememberChunks, 1); i++) expire(chunkName(o.rememberName, i));
+    }
     this.#current = undefined;
     this.#state = 'closed';
   }
@@ -517,8 +523,9 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     const o = this.#o;
     const remaining = withoutCookies(header, (name) => {
       if (name === o.cookieName || name === o.rememberName) return true;
-      if (!name.startsWith(o.cookieName)) return false;
-      const index = name.slice(o.cookieName.length);
+      const base = name.startsWith(o.cookieName) ? o.cookieName : name.startsWith(o.rememberName) ? o.rememberName : undefined;
+      if (base === undefined) return false;
+      const index = name.slice(base.length);
       return index.length === 1 && index >= '2' && index <= '9';
     });
     this.#x.setRequestHeader('cookie', remaining);
@@ -665,12 +672,21 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     this.#chunks = lines.length;
     if (rememberLines !== undefined) {
       for (const [name, line] of rememberLines.lines) this.#x.setCookie(name, line);
+      for (let i = rememberLines.lines.length + 1; i <= this.#rememberChunks; i++) {
+        const name = chunkName(o.rememberName, i);
+        this.#x.setCookie(name, `${name}=${o.cookieAttributes}${EXPIRED}`);
+      }
+      this.#rememberChunks = rememberLines.lines.length;
     } else if (this.#rememberSent || this.#rememberCookie !== undefined) {
       const r = this.#rememberCookie;
       if (o.storage !== undefined && r?.storageKey !== undefined) {
         await this.#storage(() => o.storage!.delete(o.rememberName, r.storageKey!, now), 'delete');
       }
-      this.#x.setCookie(o.rememberName, `${o.rememberName}=${o.cookieAttributes}${EXPIRED}`);
+      for (let i = 1; i <= Math.max(this.#rememberChunks, 1); i++) {
+        const name = chunkName(o.rememberName, i);
+        this.#x.setCookie(name, `${name}=${o.cookieAttributes}${EXPIRED}`);
+      }
+      this.#rememberChunks = 0;
       this.#rememberCookie = undefined;
       this.#rememberSent = false;
     }

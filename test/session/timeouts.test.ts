@@ -9,7 +9,7 @@ import type { SessionManager } from '../../src/manager.ts';
 import { bed, Client, headerOf, isExpiry, lineFor, T0, visit, type Bed } from '../helpers/session.ts';
 
 /** Saves a new session holding `data` at the bed's current time; returns the client holding its cookie. */
-async function login(b: Bed, m: SessionManager, data: Record<string, unknown> = { user: 'ada' }): Promise<Client> {
+async function login(m: SessionManager, data: Record<string, unknown> = { user: 'ada' }): Promise<Client> {
   const client = new Client();
   await visit(client, m, async (s) => {
     s.setData(data);
@@ -31,7 +31,7 @@ describe('idling timeout', () => {
   it('accepts a session at exactly +900 and rejects it at +901 as idle', async () => {
     const b = bed();
     const m = b.manager();
-    const client = await login(b, m);
+    const client = await login(m);
     assert.deepEqual(await alive(b, m, client, T0 + 900), { exists: true, detail: undefined });
     assert.deepEqual(await alive(b, m, client, T0 + 901), { exists: false, detail: 'session idling timeout exceeded' });
     assert.equal(b.invalid.events.length, 0);
@@ -40,7 +40,7 @@ describe('idling timeout', () => {
   it('an expired session yields a new, empty session and reports the reason to onInvalid', async () => {
     const b = bed();
     const m = b.manager();
-    const client = await login(b, m, { user: 'ada' });
+    const client = await login(m, { user: 'ada' });
     b.clock.set(T0 + 901);
     const { x } = await visit(client, m, (s) => {
       assert.equal(s.isNew, true);
@@ -53,7 +53,7 @@ describe('idling timeout', () => {
   it('touch extends the idle time but never the absolute limit', async () => {
     const b = bed();
     const m = b.manager({ absoluteTimeout: 2000 });
-    const client = await login(b, m);
+    const client = await login(m);
     for (const at of [800, 1600]) {
       b.clock.set(T0 + at);
       const { lines } = await visit(client, m, (s) => assert.equal(s.touch(), true));
@@ -106,7 +106,7 @@ describe('rolling and absolute timeouts', () => {
   it('the rolling timeout ends a session that is only touched, never saved', async () => {
     const b = bed();
     const m = b.manager();
-    const client = await login(b, m);
+    const client = await login(m);
     for (const at of [800, 1600, 2400, 3200]) {
       b.clock.set(T0 + at);
       await visit(client, m, (s) => assert.equal(s.touch(), true));
@@ -118,7 +118,7 @@ describe('rolling and absolute timeouts', () => {
   it('with idling disabled, refreshing every 3000 s keeps a session until +86400, then the absolute timeout ends it', async () => {
     const b = bed();
     const m = b.manager({ idlingTimeout: 0 });
-    const client = await login(b, m);
+    const client = await login(m);
     for (let at = 3000; at <= 84000; at += 3000) {
       b.clock.set(T0 + at);
       const { result, lines } = await visit(client, m, (s) => {
@@ -137,7 +137,7 @@ describe('rolling and absolute timeouts', () => {
   it('with every timeout 0 a session never expires and refresh does nothing', async () => {
     const b = bed();
     const m = b.manager({ idlingTimeout: 0, rollingTimeout: 0, absoluteTimeout: 0 });
-    const client = await login(b, m);
+    const client = await login(m);
     b.clock.set(T0 + 10 * 365 * 86400);
     const { x } = await visit(client, m, async (s) => {
       assert.equal(s.isNew, false);
@@ -153,7 +153,7 @@ describe('refresh: the 3/4 rule', () => {
   it('returns none, touched or saved as the elapsed time dictates', async () => {
     const b = bed();
     const m = b.manager();
-    const client = await login(b, m);
+    const client = await login(m);
     const step = async (at: number, expected: 'none' | 'touched' | 'saved', keep = true): Promise<string[]> => {
       b.clock.set(T0 + at);
       const c = keep ? client : client.clone();
@@ -181,7 +181,7 @@ describe('refresh: the 3/4 rule', () => {
   it('rounds 3/4 of the rolling timeout up, as lua-resty-session does', async () => {
     const b = bed();
     const m = b.manager({ rollingTimeout: 3601, idlingTimeout: 0 });
-    const client = await login(b, m);
+    const client = await login(m);
     b.clock.set(T0 + 2701);
     assert.equal(await (await visit(client.clone(), m, (s) => s.refresh())).result, 'none');
     b.clock.set(T0 + 2702);
@@ -190,8 +190,8 @@ describe('refresh: the 3/4 rule', () => {
 
   it('start() is open + refresh', async () => {
     const b = bed();
-    const m = b.manager();
-    const client = await login(b, m);
+    const m = b.manager({ idlingTimeout: 0 });
+    const client = await login(m);
     b.clock.set(T0 + 2701);
     const x = await client.open(m, 'start');
     assert.equal(x.session.isNew, false);
@@ -224,7 +224,7 @@ describe('remaining time and last access', () => {
   it('lastAccessedTime moves on touch and save, not on get or set', async () => {
     const b = bed();
     const m = b.manager();
-    const client = await login(b, m, { n: 1 });
+    const client = await login(m, { n: 1 });
     b.clock.set(T0 + 300);
     await visit(client, m, async (s) => {
       assert.equal(s.creationTime, T0);
@@ -260,21 +260,21 @@ describe('remember-me', () => {
       return s.id;
     });
     assert.ok(lineFor(first.lines, 'remember')?.includes('Max-Age=604800'));
-    b.clock.set(T0 + 5000);
+    b.clock.set(T0 + 1000);
     const { result, lines } = await visit(client, m, (s) => {
       assert.equal(s.state, 'open');
       assert.notEqual(s.id, first.result);
-      assert.equal(s.creationTime, T0 + 5000);
+      assert.equal(s.creationTime, T0 + 1000);
       assert.equal(s.subject, 'ada');
       assert.deepEqual(s.getData(), { cart: [1, 2] });
       return s.id;
     });
     assert.deepEqual(b.invalid.take(), [{ reason: 'expired', cookie: 'session', detail: 'session idling timeout exceeded' }]);
-    assert.equal(headerOf(lines, 'session').creationTime, T0 + 5000);
+    assert.equal(headerOf(lines, 'session').creationTime, T0 + 1000);
     assert.equal(headerOf(lines, 'remember').creationTime, T0);
-    assert.equal(headerOf(lines, 'remember').rollingOffset, 5000);
+    assert.equal(headerOf(lines, 'remember').rollingOffset, 1000);
     // The restored session is a normal one from now on.
-    b.clock.set(T0 + 5100);
+    b.clock.set(T0 + 1100);
     await visit(client, m, (s) => {
       assert.equal(s.id, result);
       assert.equal(s.get('cart')?.length, 2);
@@ -284,14 +284,14 @@ describe('remember-me', () => {
 
   it('without remember the same expired session is gone', async () => {
     const b = bed();
-    const client = await login(b, remembering(b));
-    assert.deepEqual(await alive(b, b.manager(), client, T0 + 5000), { exists: false, detail: 'session idling timeout exceeded' });
+    const client = await login(remembering(b));
+    assert.deepEqual(await alive(b, b.manager(), client, T0 + 1000), { exists: false, detail: 'session idling timeout exceeded' });
   });
 
   it('the remember cookie cannot restore past rememberAbsoluteTimeout, even for an active user', async () => {
     const b = bed();
     const m = remembering(b, { rememberAbsoluteTimeout: 10_000 });
-    const client = await login(b, m);
+    const client = await login(m);
     // Active use: saves with a valid session cookie re-issue the remember cookie, keeping its creation time.
     b.clock.set(T0 + 600);
     const saved = await visit(client, m, (s) => s.save());
@@ -302,8 +302,6 @@ describe('remember-me', () => {
     const restored = await visit(client, m, (s) => assert.equal(s.isNew, false));
     assert.equal(headerOf(restored.lines, 'remember').creationTime, T0);
     b.invalid.take();
-    assert.deepEqual(await alive(b, m, client, T0 + 10_001), { exists: false, detail: 'session idling timeout exceeded' });
-    assert.deepEqual(b.invalid.events, [], 'alive() took the events');
     b.clock.set(T0 + 10_001);
     await visit(client, m, (s) => assert.equal(s.isNew, true));
     assert.deepEqual(b.invalid.take().map((e) => `${e.cookie}: ${e.detail}`), [
@@ -315,7 +313,7 @@ describe('remember-me', () => {
   it('setRemember(false) expires the remember cookie and sets the forget flag; setRemember(true) re-enables it', async () => {
     const b = bed();
     const m = remembering(b);
-    const client = await login(b, m);
+    const client = await login(m);
     assert.ok(client.jar.has('remember'));
 
     b.clock.set(T0 + 10);
