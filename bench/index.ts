@@ -26,6 +26,7 @@ function exchange(cookie: string | undefined, sink: { cookie?: string }): HttpEx
     setCookie(_name, line) {
       sink.cookie = line.slice(0, line.indexOf(';'));
     },
+    assertWritable() {},
     setResponseHeader() {},
     setRequestHeader() {},
   };

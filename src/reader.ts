@@ -93,7 +93,7 @@ export interface OpenContext {
 export async function openCookie(options: ResolvedOptions, value: string, ctx: OpenContext): Promise<OpenResult> {
   if (value.length > MAX_COOKIES_SIZE) return fail('oversized', 'cookie size limit exceeded');
   const header = parseHeader(value);
-  if (header === null) return fail('malformed', value.length < HEADER_TEXT_SIZE ? 'invalid session header' : 'invalid session cookie type');
+  if (header === null) return fail('malformed', headerProblem(value));
   const server = options.storage !== undefined;
   if (((header.flags & Flags.storage) !== 0) !== server) return fail('flags', 'invalid session flags');
   if (header.creationTime > Limits.creationTime) return fail('malformed', 'invalid session creation time');
@@ -145,6 +145,13 @@ export async function openCookie(options: ResolvedOptions, value: string, ctx: O
   const expired = expiry(header, ctx.now, timeouts, remember);
   if (expired !== undefined) return { ok: false, reason: 'expired', detail: expired, cookie: opened };
   return { ok: true, cookie: opened };
+}
+
+/** lua-resty-session's wording for a header that does not parse (only computed on that failure path). */
+function headerProblem(value: string): string {
+  if (value.length < HEADER_TEXT_SIZE) return 'invalid session header';
+  const bytes = base64urlDecode(value.slice(0, HEADER_TEXT_SIZE));
+  return bytes === null ? 'unable to base64url decode session header' : 'invalid session cookie type';
 }
 
 function assembleChunks(first: string, dataSize: number, nameLength: number, ctx: OpenContext): string | OpenResult {

@@ -467,6 +467,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
    */
   async destroy(): Promise<void> {
     this.#assertUsable();
+    this.#x.assertWritable();
     const o = this.#o;
     const now = Math.floor(this.#o.now());
     if (o.storage !== undefined) {
@@ -610,6 +611,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
    */
   async #save(dropOld: boolean): Promise<void> {
     const o = this.#o;
+    this.#x.assertWritable();
     if (this.remember || o.storage !== undefined) await this.#resolveRememberCookie();
     const now = Math.floor(o.now());
     const prev = this.#current;

@@ -43,6 +43,9 @@ export function fetchExchange(request: Request, responseHeaders: Headers, option
         return undefined;
       }
     },
+    assertWritable() {
+      // A Headers object can be written until the Response is built from it.
+    },
     setCookie(name, line) {
       const lines = replaceSetCookie(responseHeaders.getSetCookie(), name, line);
       responseHeaders.delete('set-cookie');

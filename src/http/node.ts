@@ -56,6 +56,7 @@ export function nodeExchange(req: NodeRequest, res: NodeResponse, options: Excha
       }
       return req.socket?.encrypted ? 'https' : 'http';
     },
+    assertWritable: writable,
     setCookie(name, line) {
       writable();
       const current = res.getHeader('set-cookie');

@@ -22,6 +22,12 @@ export interface HttpExchange {
    * @throws SessionError `'HEADERS_SENT'` when the response can no longer carry headers
    */
   setCookie(name: string, line: string): void;
+  /**
+   * Throws when the response can no longer carry headers; called before any store write, so that a save
+   * that cannot send its cookie writes nothing.
+   * @throws SessionError `'HEADERS_SENT'`
+   */
+  assertWritable(): void;
   /** Sets a response header. */
   setResponseHeader(name: string, value: string): void;
   /** Sets (or, with `undefined`, removes) a request header, for requests proxied onwards. */

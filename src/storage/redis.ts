@@ -1,0 +1,359 @@
+/**
+ * A Redis session store (spec 5.1, 5.2, 5.4) with the exact key layout and commands of
+ * lua-resty-session's redis storage, so a Node service and an OpenResty service can share sessions.
+ *
+ * Design choices, and why:
+ * - The client is injected, never imported: `redis` (node-redis v5) and `ioredis` (v5) are optional peer
+ *   dependencies, and this module only knows the few method shapes below. A single server, a Sentinel
+ *   client and a Cluster client of either library all work; the flavour is detected structurally.
+ * - Raw commands only (`SET`, `GET`, `TTL`, `EXPIRE`, `UNLINK`, `Z*`), sent through `sendCommand` (node-redis)
+ *   or `call` (ioredis), so both libraries send the same bytes and no client-side helper can differ.
+ * - Every command touches one key. The record (`prefix:namespace:key`) and the metadata index
+ *   (`prefix:namespace:audience:subject`) hash to different Cluster slots, so they cannot share a
+ *   `MULTI`; lua-resty-session pipelines them without `MULTI` too. A `set` is therefore not atomic: see
+ *   {@link redisStorage}.
+ * - Nothing here waits on its own clock: the client's connect timeout, offline queue and retry strategy
+ *   bound how long a call can take when Redis is down (checklist 5.1 guarantee 4).
+ *
+ * @module
+ */
+import { SessionError } from '../errors.ts';
+import type { Storage, StorageMetadata, StorageSetInput } from './types.ts';
+import { STORAGE_KEY } from './types.ts';
+
+/** The shape of a node-redis v5 single-server client (`createClient()`) used by this store. */
+export interface NodeRedisClientLike {
+  sendCommand(args: string[]): Promise<unknown>;
+}
+
+/** The shape of a node-redis v5 Cluster client (`createCluster()`) used by this store. */
+export interface NodeRedisClusterLike {
+  sendCommand(firstKey: string | undefined, isReadonly: boolean | undefined, args: string[]): Promise<unknown>;
+  /** Only checked to exist: it tells a Cluster client apart from the others. */
+  nodeClient(...args: never[]): unknown;
+}
+
+/** The shape of a node-redis v5 Sentinel client (`createSentinel()`) used by this store. */
+export interface NodeRedisSentinelLike {
+  sendCommand(isReadonly: boolean | undefined, args: string[]): Promise<unknown>;
+  /** Only checked to exist: it tells a Sentinel client apart from the others. */
+  getMasterNode(): unknown;
+}
+
+/** The shape of an ioredis v5 client (`new Redis()`, `new Redis.Cluster()`, Sentinel) used by this store. */
+export interface IoRedisLike {
+  call(command: string, ...args: string[]): Promise<unknown>;
+}
+
+/** Any client {@link redisStorage} accepts. */
+export type RedisClientLike = NodeRedisClientLike | NodeRedisClusterLike | NodeRedisSentinelLike | IoRedisLike;
+
+/** Options of {@link redisStorage}. */
+export interface RedisStorageOptions {
+  /**
+   * A connected client you created: node-redis v5 (`createClient`, `createCluster`, `createSentinel`) or
+   * ioredis v5 (`new Redis()`, `new Redis.Cluster()`, `new Redis({ sentinels, name })`). Attach an
+   * `'error'` listener to it: both libraries emit `'error'` when the connection drops, and an
+   * unhandled `'error'` event ends the process.
+   */
+  readonly client: RedisClientLike;
+  /** Prepended to every key as lua's `prefix:name:key`; `[A-Za-z0-9_.-]*`, empty means none. */
+  readonly prefix?: string | undefined;
+  /** Quit the client on `close()`. Default `false`: the client is yours and stays open. */
+  readonly closeClient?: boolean | undefined;
+}
+
+/** The store returned by {@link redisStorage}: a {@link Storage} whose optional methods all exist. */
+export interface RedisStorage extends Storage {
+  /** Lists the live keys of one audience + subject with their expiry (Unix seconds). */
+  readMetadata(namespace: string, audience: string, subject: string, now: number): Promise<Map<string, number>>;
+  /** Stops using the client (and quits it with `closeClient: true`); later calls reject. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Sends one single-key command; `args[0]` is the command name. */
+type Send = (key: string, args: string[]) => Promise<unknown>;
+
+/** Namespaces, audiences and subjects are base64url or cookie names: no ':' that could forge a key. */
+const NAME_PART = /^[A-Za-z0-9_-]+$/;
+const PREFIX = /^[A-Za-z0-9_.-]*$/;
+const decoder = new TextDecoder();
+
+/**
+ * Creates a Redis store over a client you own.
+ *
+ * A `set` is several single-key commands, not a transaction: the record is written first (so a failed
+ * save leaves the previous record untouched), then the replaced record is shortened and the metadata
+ * index updated concurrently. If Redis fails half-way, the call rejects and a new record may remain
+ * (unreferenced by any cookie, it expires with its TTL) or an index may lag (its entries expire too).
+ *
+ * Reads go to the master even when the client reads from replicas, so the request after a save sees it.
+ * Metadata (`storeMetadata: true`) needs Redis 7 (`EXPIRE ... NX`/`GT`); `readMetadata` needs Redis 6.2.
+ * @param options - `client` (required), `prefix`, `closeClient`
+ * @returns a plain object implementing {@link Storage}, plus `readMetadata` and `close`
+ * @throws TypeError when `client` is not a node-redis or ioredis client, or an option has the wrong type
+ * @throws RangeError when `prefix` has a character outside `[A-Za-z0-9_.-]`
+ * @example
+ * import { createClient } from 'redis';
+ * const client = createClient({ url: 'redis://127.0.0.1:6379', disableOfflineQueue: true });
+ * client.on('error', (err) => log.warn('redis', err.message));
+ * await client.connect();
+ * const sessions = createSessionManager({ secret, storage: redisStorage({ client }) });
+ */
+export function redisStorage(options: RedisStorageOptions): RedisStorage {
+  const { client, prefix, closeClient } = checkOptions(options);
+  const send = adapt(client);
+  let closed = false;
+  // Checked first, like the memory store: a closed store rejects whatever the arguments.
+  const ensureOpen = (): void => {
+    if (closed) throw new SessionError('STORAGE_ERROR', 'redis storage is closed', { storage: 'redis' });
+  };
+  // Only I/O is wrapped: argument errors stay TypeError/RangeError, client errors become STORAGE_ERROR.
+  const io = async <T>(op: string, body: () => Promise<T>): Promise<T> => {
+    try {
+      return await body();
+    } catch (cause) {
+      throw new SessionError('STORAGE_ERROR', `redis storage failed to ${op}`, { storage: 'redis', cause });
+    }
+  };
+  const recordKey = (namespace: string, key: string): string => `${prefix}${namespace}:${key}`;
+  const indexKey = (namespace: string, audience: string, subject: string): string => `${prefix}${namespace}:${audience}:${subject}`;
+
+  return {
+    name: 'redis',
+    async set(input: StorageSetInput): Promise<void> {
+      ensureOpen();
+      checkSetInput(input);
+      await io('save a session', () => setRecord(send, input, recordKey, indexKey));
+    },
+    async get(namespace: string, key: string, now: number): Promise<string | null> {
+      ensureOpen();
+      checkName(namespace, 'namespace');
+      checkKey(key, 'key');
+      checkTime(now, 'now');
+      const name = recordKey(namespace, key);
+      return io('read a session', async () => text(await send(name, ['GET', name])));
+    },
+    async delete(namespace: string, key: string, now: number, metadata?: StorageMetadata): Promise<void> {
+      ensureOpen();
+      checkName(namespace, 'namespace');
+      checkKey(key, 'key');
+      checkTime(now, 'now');
+      if (metadata !== undefined) checkMetadata(metadata);
+      const name = recordKey(namespace, key);
+      const indexes = metadata === undefined ? [] : metadata.audiences.map((a, i) => indexKey(namespace, a, metadata.subjects[i]!));
+      await io('delete a session', () => settle([send(name, ['UNLINK', name]), ...indexes.map((index) => send(index, ['ZREM', index, key]))]));
+    },
+    async readMetadata(namespace: string, audience: string, subject: string, now: number): Promise<Map<string, number>> {
+      ensureOpen();
+      checkName(namespace, 'namespace');
+      checkName(audience, 'audience');
+      checkName(subject, 'subject');
+      checkTime(now, 'now');
+      const index = indexKey(namespace, audience, subject);
+      // '(' excludes entries expiring exactly now: like a record, an entry is live while now < expiry.
+      return io('read session metadata', async () => pairs(await send(index, ['ZRANGE', index, `(${now}`, '+inf', 'BYSCORE', 'WITHSCORES'])));
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      if (closeClient) await quit(client);
+    },
+  };
+}
+
+/**
+ * The writes of one `set`, in the order that keeps a failure harmless (see {@link redisStorage}).
+ * lua-resty-session sends the same commands in one pipeline.
+ */
+async function setRecord(
+  send: Send,
+  input: StorageSetInput,
+  recordKey: (namespace: string, key: string) => string,
+  indexKey: (namespace: string, audience: string, subject: string) => string,
+): Promise<void> {
+  const { namespace, key, value, now, oldKey, metadata } = input;
+  // EX takes whole seconds; rounding up never ends a record before the session's own TTL.
+  const ttl = Math.ceil(input.ttl);
+  const name = recordKey(namespace, key);
+  // First and alone: until the new record is stored, the old one must keep its full life (checklist 5.1.6).
+  await send(name, ['SET', name, value, 'EX', String(ttl)]);
+  const calls: Array<Promise<unknown>> = [];
+  // With oldKey === key the record was just replaced: shortening it would shorten the new record.
+  if (oldKey !== undefined && oldKey !== key) {
+    calls.push(shortenOld(send, recordKey(namespace, oldKey), Math.ceil(input.staleTtl ?? 0)));
+  }
+  for (let i = 0; i < (metadata?.audiences.length ?? 0); i++) {
+    const index = indexKey(namespace, metadata!.audiences[i]!, metadata!.subjects[i]!);
+    calls.push(updateIndex(send, index, key, oldKey === key ? undefined : oldKey, now, ttl));
+  }
+  await settle(calls);
+}
+
+/** `TTL old`, then `EXPIRE old stale` only when that shortens it: a stale TTL never extends a record. */
+async function shortenOld(send: Send, name: string, staleTtl: number): Promise<void> {
+  const left = Number(await send(name, ['TTL', name]));
+  // -2: already gone; -1: no expiry (set by someone else), so any TTL shortens it.
+  if (left === -1 || left > staleTtl) await send(name, ['EXPIRE', name, String(staleTtl)]);
+}
+
+/** Prunes, adds the new key, drops the replaced one, then lets the index outlive its newest entry. */
+async function updateIndex(send: Send, index: string, key: string, oldKey: string | undefined, now: number, ttl: number): Promise<void> {
+  const writes = [send(index, ['ZREMRANGEBYSCORE', index, '0', String(now - 1)]), send(index, ['ZADD', index, String(now + ttl), key])];
+  if (oldKey !== undefined) writes.push(send(index, ['ZREM', index, oldKey]));
+  // Awaited before EXPIRE: an EXPIRE that reached Redis before ZADD created the key would be lost.
+  await settle(writes);
+  // NX sets a TTL on a new index; GT only ever extends it (GT alone ignores a key without TTL), so one
+  // short-lived session never cuts the life of the index under a longer one (lua sends a plain EXPIRE).
+  await settle([send(index, ['EXPIRE', index, String(ttl), 'NX']), send(index, ['EXPIRE', index, String(ttl), 'GT'])]);
+}
+
+/** Awaits every call, then rethrows the first failure: nothing is left in flight when a call rejects. */
+async function settle(calls: Array<Promise<unknown>>): Promise<void> {
+  const results = await Promise.allSettled(calls);
+  for (const r of results) if (r.status === 'rejected') throw r.reason;
+}
+
+/**
+ * Picks the command path of the client's flavour. node-redis clients have `sendCommand` with three
+ * signatures (single, Cluster, Sentinel); ioredis has `call` for all of its clients (and a `sendCommand`
+ * that takes a Command object, so `call` is checked first). Writes and reads alike go to the master:
+ * `isReadonly: false` keeps a replica from serving a read that misses the write just before it.
+ */
+function adapt(client: RedisClientLike): Send {
+  const c = client as unknown as Record<string, unknown>;
+  if (typeof c.call === 'function') {
+    const io = client as IoRedisLike;
+    return async (_key, args) => io.call(args[0]!, ...args.slice(1));
+  }
+  if (typeof c.nodeClient === 'function') {
+    const cluster = client as NodeRedisClusterLike;
+    return async (key, args) => cluster.sendCommand(key, false, args);
+  }
+  if (typeof c.getMasterNode === 'function') {
+    const sentinel = client as NodeRedisSentinelLike;
+    return async (_key, args) => sentinel.sendCommand(false, args);
+  }
+  const single = client as NodeRedisClientLike;
+  return async (_key, args) => single.sendCommand(args);
+}
+
+/** Quits a client, falling back to a forced disconnect: `close()` must release it even when Redis is down. */
+async function quit(client: RedisClientLike): Promise<void> {
+  const c = client as unknown as Record<string, (() => unknown) | undefined>;
+  const graceful = typeof c.call === 'function' ? c.quit : (c.close ?? c.quit);
+  const forced = typeof c.call === 'function' ? c.disconnect : (c.destroy ?? c.disconnect);
+  try {
+    await graceful?.call(client);
+  } catch {
+    // A client that is already closed or cannot reach Redis: nothing to flush, so drop the sockets.
+    try {
+      await forced?.call(client);
+    } catch {
+      /* already closed */
+    }
+  }
+}
+
+/** A bulk-string reply as text; `null` for a nil reply. Buffers appear with `returnBuffers`-like options. */
+function text(reply: unknown): string | null {
+  if (reply === null || reply === undefined) return null;
+  if (typeof reply === 'string') return reply;
+  if (reply instanceof Uint8Array) return decoder.decode(reply);
+  throw unexpected('GET');
+}
+
+/** A `ZRANGE ... WITHSCORES` reply: flat `[member, score, ...]` (RESP2) or `[[member, score], ...]` (RESP3). */
+function pairs(reply: unknown): Map<string, number> {
+  if (!Array.isArray(reply)) throw unexpected('ZRANGE');
+  const out = new Map<string, number>();
+  const add = (member: unknown, score: unknown): void => {
+    const key = text(member);
+    const exp = Number(typeof score === 'string' || typeof score === 'number' ? score : text(score));
+    if (key === null || !Number.isFinite(exp)) throw unexpected('ZRANGE');
+    out.set(key, exp);
+  };
+  if (reply.length > 0 && Array.isArray(reply[0])) for (const pair of reply as unknown[][]) add(pair[0], pair[1]);
+  else for (let i = 0; i + 1 < reply.length; i += 2) add(reply[i], reply[i + 1]);
+  return out;
+}
+
+/** A reply of the wrong shape (a client with custom reply mapping): reported as a storage failure. */
+function unexpected(command: string): Error {
+  return new Error(`unexpected reply to ${command}`);
+}
+
+/** Validates options once, at construction; returns the prefix with its ':' separator (or ''). */
+function checkOptions(options: RedisStorageOptions): { client: RedisClientLike; prefix: string; closeClient: boolean } {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`"options" expected an object, got ${describeType(options)}`);
+  }
+  const { client, prefix = '', closeClient = false } = options;
+  const c = client as unknown as Record<string, unknown> | null;
+  if (typeof c !== 'object' || c === null || (typeof c.call !== 'function' && typeof c.sendCommand !== 'function')) {
+    throw new TypeError(`"client" expected a node-redis or ioredis client, got ${describeType(client)}`);
+  }
+  if (typeof prefix !== 'string') throw new TypeError(`"prefix" expected a string, got ${describeType(prefix)}`);
+  if (!PREFIX.test(prefix)) {
+    throw new RangeError(`"prefix" expected only [A-Za-z0-9_.-] characters, got ${JSON.stringify(prefix)}`);
+  }
+  if (typeof closeClient !== 'boolean') throw new TypeError(`"closeClient" expected a boolean, got ${describeType(closeClient)}`);
+  return { client, prefix: prefix === '' ? '' : `${prefix}:`, closeClient };
+}
+
+/** Validates everything `set` reads before the first command, so a bad call sends nothing. */
+function checkSetInput(input: StorageSetInput): void {
+  if (typeof input !== 'object' || input === null) throw new TypeError(`"input" expected an object, got ${describeType(input)}`);
+  checkName(input.namespace, 'namespace');
+  checkKey(input.key, 'key');
+  if (typeof input.value !== 'string') throw new TypeError(`"value" expected a string, got ${describeType(input.value)}`);
+  checkTime(input.now, 'now');
+  if (typeof input.ttl !== 'number' || !(input.ttl > 0) || !Number.isFinite(input.ttl)) {
+    throw new RangeError(`"ttl" expected a positive number of seconds, got ${String(input.ttl)}`);
+  }
+  if (input.oldKey !== undefined) checkKey(input.oldKey, 'oldKey');
+  const { staleTtl } = input;
+  if (staleTtl !== undefined && (typeof staleTtl !== 'number' || !(staleTtl >= 0) || !Number.isFinite(staleTtl))) {
+    throw new RangeError(`"staleTtl" expected a non-negative number of seconds, got ${String(staleTtl)}`);
+  }
+  if (input.metadata !== undefined) checkMetadata(input.metadata);
+}
+
+function checkMetadata(metadata: StorageMetadata): void {
+  const { audiences, subjects } = metadata ?? {};
+  if (!Array.isArray(audiences) || !Array.isArray(subjects) || audiences.length !== subjects.length) {
+    throw new TypeError('"metadata" expected arrays of audiences and subjects of equal length');
+  }
+  for (const audience of audiences) checkName(audience, 'metadata.audiences');
+  for (const subject of subjects) checkName(subject, 'metadata.subjects');
+}
+
+/** A storage key is 43 base64url characters: no ':', '*', '/' or newline ever reaches a Redis key. */
+function checkKey(key: unknown, option: string): void {
+  if (typeof key !== 'string' || !STORAGE_KEY.test(key)) {
+    throw new TypeError(`"${option}" expected 43 base64url characters, got ${describeText(key)}`);
+  }
+}
+
+function checkName(part: unknown, option: string): void {
+  if (typeof part !== 'string' || !NAME_PART.test(part)) {
+    throw new TypeError(`"${option}" expected a non-empty string of [A-Za-z0-9_-], got ${describeText(part)}`);
+  }
+}
+
+function checkTime(value: unknown, option: string): void {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new TypeError(`"${option}" expected a finite number of Unix seconds, got ${describeType(value)}`);
+  }
+}
+
+/** Describes text without echoing it: keys and subjects must never reach a log line. */
+function describeText(value: unknown): string {
+  if (typeof value !== 'string') return describeType(value);
+  const outside = /[^A-Za-z0-9_-]/.test(value) ? ' with characters outside [A-Za-z0-9_-]' : '';
+  return `a string of ${value.length} characters${outside}`;
+}
+
+function describeType(value: unknown): string {
+  return value === null ? 'null' : typeof value === 'number' ? String(value) : typeof value;
+}
