@@ -94,7 +94,7 @@ export function createDemoServer(options: { secret?: string; now?: () => number 
       visits: session.get('visits') ?? 0,
       subject: session.subject ?? null,
       remember: session.remember,
-      remaining: { timeout: r.timeout ?? null, idling: r.idling ?? null, rolling: r.rolling ?? null, absolute: r.absolute ?? null },
+      remaining: { timeToLive: session.timeToLive ?? null, idling: r.idling ?? null, rolling: r.rolling ?? null, absolute: r.absolute ?? null },
     };
     send(res, 200, JSON.stringify(body, null, 2), 'application/json; charset=utf-8');
   }

@@ -24,10 +24,11 @@ import type { StorageMetadata } from './storage/types.ts';
 /** `'new'`: not saved yet; `'open'`: loaded from a cookie or saved; `'closed'`: destroyed, logged out or closed. */
 export type SessionState = 'new' | 'open' | 'closed';
 
-/** Remaining seconds of each enabled timeout; `undefined` where a timeout is disabled. */
+/**
+ * Remaining seconds of each enabled timeout; `undefined` where a timeout is disabled. The closest of them
+ * is `Session.timeToLive`.
+ */
 export interface TimeRemaining {
-  /** The closest of the others: seconds until the session times out. */
-  readonly timeout: number | undefined;
   readonly idling: number | undefined;
   readonly rolling: number | undefined;
   readonly absolute: number | undefined;
@@ -355,25 +356,26 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
 
   /**
    * Seconds left before each enabled timeout, at the injected clock's current time.
-   * @returns remaining seconds (never negative); `timeout` is the closest
+   * @returns remaining seconds (never negative)
    */
   timeRemaining(): TimeRemaining {
     const now = this.#o.now();
     const t = this.timeouts;
     const created = this.creationTime;
     const rollingStart = created + (this.#current?.rollingOffset ?? 0);
-    const idleStart = this.lastAccessedTime;
     const left = (limit: number, since: number): number | undefined => (limit > 0 ? Math.max(0, Math.floor(limit - (now - since))) : undefined);
-    const idling = left(t.idling, idleStart);
-    const rolling = left(t.rolling, rollingStart);
-    const absolute = left(t.absolute, created);
-    const enabled = [idling, rolling, absolute].filter((v): v is number => v !== undefined);
-    return { timeout: enabled.length === 0 ? undefined : Math.min(...enabled), idling, rolling, absolute };
+    return { idling: left(t.idling, this.lastAccessedTime), rolling: left(t.rolling, rollingStart), absolute: left(t.absolute, created) };
   }
 
-  /** Seconds until the session times out, or `undefined` when no timeout is enabled. */
+  /**
+   * Seconds until the session times out (the closest of its enabled timeouts), or `undefined` when no
+   * timeout is enabled. Sent as `Session-Timeout` by `setHeaders('timeout')`.
+   */
   get timeToLive(): number | undefined {
-    return this.timeRemaining().timeout;
+    const r = this.timeRemaining();
+    let min: number | undefined;
+    for (const v of [r.idling, r.rolling, r.absolute]) if (v !== undefined && (min === undefined || v < min)) min = v;
+    return min;
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -543,7 +545,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
         return this.subject;
       default: {
         const r = this.timeRemaining();
-        const v = p === 'timeout' ? r.timeout : p === 'idling-timeout' ? r.idling : p === 'rolling-timeout' ? r.rolling : r.absolute;
+        const v = p === 'timeout' ? this.timeToLive : p === 'idling-timeout' ? r.idling : p === 'rolling-timeout' ? r.rolling : r.absolute;
         return v === undefined ? undefined : String(v);
       }
     }

@@ -82,7 +82,7 @@ interface ApiSession {
   visits: number;
   subject: string | null;
   remember: boolean;
-  remaining: { timeout: number | null; idling: number | null; rolling: number | null; absolute: number | null };
+  remaining: { timeToLive: number | null; idling: number | null; rolling: number | null; absolute: number | null };
 }
 
 function table(html: string): Record<string, string> {
@@ -234,7 +234,7 @@ describe('examples/demo.ts over HTTP', () => {
     assert.equal(json.isNew, false);
     assert.equal(json.visits, 1);
     assert.equal(json.remember, false);
-    assert.deepEqual(Object.keys(json.remaining).sort(), ['absolute', 'idling', 'rolling', 'timeout']);
+    assert.deepEqual(Object.keys(json.remaining).sort(), ['absolute', 'idling', 'rolling', 'timeToLive']);
     assert.equal((await browser.api()).visits, 1);
   });
 
@@ -253,9 +253,9 @@ describe('examples/demo.ts with an injected clock', () => {
     try {
       const browser = client(await listen(server));
       await browser.home();
-      assert.deepEqual((await browser.api()).remaining, { timeout: 900, idling: 900, rolling: 3600, absolute: 86400 });
+      assert.deepEqual((await browser.api()).remaining, { timeToLive: 900, idling: 900, rolling: 3600, absolute: 86400 });
       now += 30;
-      assert.deepEqual((await browser.api()).remaining, { timeout: 870, idling: 870, rolling: 3570, absolute: 86370 });
+      assert.deepEqual((await browser.api()).remaining, { timeToLive: 870, idling: 870, rolling: 3570, absolute: 86370 });
       now += 1000; // past the 900 s idle timeout
       const expired = await browser.api();
       assert.equal(expired.isNew, true);

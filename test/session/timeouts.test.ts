@@ -141,7 +141,7 @@ describe('rolling and absolute timeouts', () => {
     b.clock.set(T0 + 10 * 365 * 86400);
     const { x } = await visit(client, m, async (s) => {
       assert.equal(s.isNew, false);
-      assert.deepEqual(s.timeRemaining(), { timeout: undefined, idling: undefined, rolling: undefined, absolute: undefined });
+      assert.deepEqual(s.timeRemaining(), { idling: undefined, rolling: undefined, absolute: undefined });
       assert.equal(s.timeToLive, undefined);
       assert.equal(await s.refresh(), 'none');
     });
@@ -205,20 +205,20 @@ describe('remaining time and last access', () => {
     const m = b.manager({ absoluteTimeout: 1000 });
     const client = new Client();
     await visit(client, m, async (s) => {
-      assert.deepEqual(s.timeRemaining(), { timeout: 900, idling: 900, rolling: 3600, absolute: 1000 });
+      assert.deepEqual(s.timeRemaining(), { idling: 900, rolling: 3600, absolute: 1000 });
       await s.save();
     });
     b.clock.set(T0 + 120);
     await visit(client, m, (s) => {
-      assert.deepEqual(s.timeRemaining(), { timeout: 780, idling: 780, rolling: 3480, absolute: 880 });
+      assert.deepEqual(s.timeRemaining(), { idling: 780, rolling: 3480, absolute: 880 });
       assert.equal(s.timeToLive, 780);
       s.touch();
-      assert.deepEqual(s.timeRemaining(), { timeout: 880, idling: 900, rolling: 3480, absolute: 880 });
+      assert.deepEqual(s.timeRemaining(), { idling: 900, rolling: 3480, absolute: 880 });
     });
     b.clock.set(T0 + 500);
     await visit(client, m, (s) => assert.equal(s.timeToLive, 500));
     b.clock.set(T0 + 1000);
-    await visit(client, m, (s) => assert.deepEqual(s.timeRemaining(), { timeout: 0, idling: 20, rolling: 2600, absolute: 0 }));
+    await visit(client, m, (s) => assert.deepEqual(s.timeRemaining(), { idling: 20, rolling: 2600, absolute: 0 }));
   });
 
   it('lastAccessedTime moves on touch and save, not on get or set', async () => {

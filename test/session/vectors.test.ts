@@ -68,7 +68,7 @@ async function openWith(e: Env, cookie: string | null | undefined, ctx: RequestC
   return { session, request, headers: responseHeaders };
 }
 
-const PROPS = { 'idling-timeout': 'idling', 'rolling-timeout': 'rolling', 'absolute-timeout': 'absolute', timeout: 'timeout' } as const;
+const PROPS = { 'idling-timeout': 'idling', 'rolling-timeout': 'rolling', 'absolute-timeout': 'absolute' } as const;
 
 const opening = vectorFile.vectors.filter((v) => v.lua_open && v.response?.set_cookie && v.lua_config.storage === undefined);
 
