@@ -33,7 +33,11 @@ import { SessionError } from '../errors.ts';
 import type { Storage, StorageMetadata, StorageSetInput } from './types.ts';
 import { STORAGE_KEY } from './types.ts';
 
-/** Options of {@link fileStorage}. */
+/**
+ * Options of {@link fileStorage}.
+ * @example
+ * const options: FileStorageOptions = { directory: '/var/lib/myapp/sessions', prefix: 'myapp', fsync: true };
+ */
 export interface FileStorageOptions {
   /** The directory holding the files; created (mode 0700, recursively) on first use when missing. */
   readonly directory: string;
@@ -57,16 +61,41 @@ export interface FileStorageOptions {
   readonly fsync?: boolean | undefined;
 }
 
-/** The store returned by {@link fileStorage}: a {@link Storage} with its optional methods and `sweep`. */
+/**
+ * The store returned by {@link fileStorage}: a {@link Storage} with its optional methods and `sweep`.
+ * @example
+ * const storage: FileStorage = fileStorage({ directory: '/var/lib/myapp/sessions', sweepProbability: 0 });
+ * setInterval(() => void storage.sweep(Math.floor(Date.now() / 1000)), 600_000).unref();
+ */
 export interface FileStorage extends Storage {
-  /** Lists the live keys of one audience + subject with their expiry (Unix seconds). */
+  /**
+   * Lists the live keys of one audience + subject with their expiry (Unix seconds), dropping entries
+   * whose record file is gone or expired; rewrites the index when it is mostly dead lines.
+   * @param namespace - the cookie name, e.g. `'session'`
+   * @param audience - base64url of the audience
+   * @param subject - the encoded subject (base64url)
+   * @param now - the current time, Unix seconds
+   * @returns storage key -> expiry
+   * @example
+   * const live = await storage.readMetadata('session', 'c2hvcA', 'YWxpY2U', Math.floor(Date.now() / 1000));
+   */
   readMetadata(namespace: string, audience: string, subject: string, now: number): Promise<Map<string, number>>;
-  /** Stops the store; later calls reject with a `STORAGE_ERROR`. Waits for a running sweep. Idempotent. */
+  /**
+   * Stops the store; later calls reject with a `STORAGE_ERROR`. Waits for a running background sweep, so
+   * the directory can be removed afterwards. Idempotent.
+   * @returns when the store is closed
+   * @example
+   * await storage.close();
+   */
   close(): Promise<void>;
   /**
-   * Deletes expired and corrupt record files, indexes with no live entry and temp files older than one
-   * hour (relative to `now`). Best-effort: a file that cannot be removed is skipped.
+   * Deletes this store's expired and corrupt record files, indexes with no live entry, and temp files
+   * older than one hour before `now` (younger ones may be writes in progress). Best-effort: a file that
+   * cannot be removed is skipped; only an unreadable directory rejects.
+   * @param now - the current time, Unix seconds (also the reference for the temp files' age)
    * @returns how many files were removed
+   * @example
+   * const removed = await storage.sweep(Math.floor(Date.now() / 1000));
    */
   sweep(now: number): Promise<number>;
 }
@@ -225,22 +254,36 @@ function ensureOpen(state: State): void {
   if (state.closed) throw new SessionError('STORAGE_ERROR', 'file storage is closed', { storage: NAME });
 }
 
-/** Creates the directory once (0700: session records are bearer secrets), then runs `fn`, typing errors. */
+/**
+ * Creates the directory once (0700: session records are bearer secrets), then runs `fn`, typing errors.
+ * If the directory vanished since (a tmp cleaner, an operator), ENOENT re-creates it and retries once.
+ */
 async function io<T>(state: State, what: string, fn: () => Promise<T>): Promise<T> {
   try {
-    state.ready ??= mkdir(state.directory, { recursive: true, mode: 0o700 }).then(
-      () => undefined,
-      (err: unknown) => {
-        state.ready = undefined;
-        throw err;
-      },
-    );
-    await state.ready;
-    return await fn();
+    try {
+      await ensureDirectory(state);
+      return await fn();
+    } catch (err) {
+      if (errorCode(err) !== 'ENOENT') throw err;
+      state.ready = undefined;
+      await ensureDirectory(state);
+      return await fn();
+    }
   } catch (cause) {
     if (cause instanceof SessionError) throw cause;
     throw new SessionError('STORAGE_ERROR', `file storage failed to ${what}`, { storage: NAME, cause });
   }
+}
+
+function ensureDirectory(state: State): Promise<void> {
+  state.ready ??= mkdir(state.directory, { recursive: true, mode: 0o700 }).then(
+    () => undefined,
+    (err: unknown) => {
+      state.ready = undefined;
+      throw err;
+    },
+  );
+  return state.ready;
 }
 
 // ---------------------------------------------------------------------------------------------------
