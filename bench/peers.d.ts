@@ -1,0 +1,164 @@
+/**
+ * The few declarations the bench needs of its peers.
+ *
+ * Why here and not from the packages: the root `npm test` type-checks `bench/` (tsconfig `include`) on a
+ * fresh clone, where `bench/node_modules` is not installed; and several peers ship no types at all.
+ * Ambient module declarations win over whatever a package ships, so the check is the same with or
+ * without `bench/node_modules`. Only what the bench calls is declared.
+ */
+
+declare module 'autocannon' {
+  import type { EventEmitter } from 'node:events';
+
+  /** http-parser-js's headers-complete info: `headers` is a flat `[name, value, name, value, ...]` list. */
+  export interface ResponseHeadersInfo {
+    statusCode: number;
+    headers: string[];
+  }
+
+  export interface Request {
+    method?: string;
+    path?: string;
+    headers?: Record<string, string>;
+    onResponse?: (status: number, body: string, context: Record<string, unknown>, headers: Record<string, string>) => void;
+  }
+
+  export interface Client extends EventEmitter {
+    setHeaders(headers: Record<string, string>): void;
+    setRequests(requests: Request[]): void;
+    on(event: 'headers', listener: (info: ResponseHeadersInfo) => void): this;
+    on(event: string, listener: (...args: unknown[]) => void): this;
+  }
+
+  export interface Options {
+    url: string;
+    connections?: number;
+    pipelining?: number;
+    duration?: number;
+    timeout?: number;
+    requests?: Request[];
+    setupClient?: (client: Client) => void;
+  }
+
+  export interface Histogram {
+    average: number;
+    mean: number;
+    stddev: number;
+    min: number;
+    max: number;
+    total: number;
+    p50: number;
+    p99: number;
+  }
+
+  export interface Result {
+    requests: Histogram;
+    latency: Histogram;
+    duration: number;
+    errors: number;
+    timeouts: number;
+    non2xx: number;
+  }
+
+  export interface Instance extends EventEmitter {
+    on(event: 'response', listener: (client: Client, statusCode: number, resBytes: number, responseTime: number) => void): this;
+    on(event: string, listener: (...args: unknown[]) => void): this;
+    stop(): void;
+  }
+
+  function autocannon(options: Options, callback: (error: Error | null, result: Result) => void): Instance;
+  export default autocannon;
+}
+
+declare module 'express' {
+  import type { IncomingMessage, ServerResponse } from 'node:http';
+
+  export interface Request extends IncomingMessage {
+    session: { save(callback: (error?: unknown) => void): void };
+  }
+  export type Response = ServerResponse;
+  export type NextFunction = (error?: unknown) => void;
+  export type Handler = (req: Request, res: Response, next: NextFunction) => void;
+
+  export interface Express {
+    (req: IncomingMessage, res: ServerResponse): void;
+    use(handler: Handler | ((req: IncomingMessage, res: ServerResponse, next: NextFunction) => void)): this;
+    get(path: string, handler: Handler): this;
+  }
+
+  function express(): Express;
+  export default express;
+}
+
+declare module 'express-session' {
+  import type { IncomingMessage, ServerResponse } from 'node:http';
+
+  namespace session {
+    class Store {}
+    class MemoryStore extends Store {}
+    interface Options {
+      secret: string;
+      resave: boolean;
+      saveUninitialized: boolean;
+      store?: Store;
+    }
+  }
+  function session(options: session.Options): (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
+  export default session;
+}
+
+declare module 'connect-redis' {
+  import type { Store } from 'express-session';
+
+  export class RedisStore extends Store {
+    constructor(options: { client: unknown; prefix?: string; ttl?: number });
+  }
+}
+
+declare module 'iron-session' {
+  import type { IncomingMessage, ServerResponse } from 'node:http';
+
+  export interface SessionOptions {
+    password: string;
+    cookieName: string;
+    cookieOptions?: { secure?: boolean; httpOnly?: boolean; path?: string };
+  }
+  export type IronSession<T> = T & { save(): Promise<void>; destroy(): void };
+  export function getIronSession<T extends object>(req: IncomingMessage, res: ServerResponse, options: SessionOptions): Promise<IronSession<T>>;
+}
+
+declare module 'cookie-session' {
+  import type { IncomingMessage, ServerResponse } from 'node:http';
+
+  function cookieSession(options: {
+    name?: string;
+    keys: string[];
+  }): (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
+  export default cookieSession;
+}
+
+declare module 'fastify' {
+  import type { Server } from 'node:http';
+
+  export interface FastifyRequest {
+    session: { get(key: string): unknown; set(key: string, value: unknown): void };
+  }
+  export interface FastifyReply {
+    type(contentType: string): this;
+  }
+  export interface FastifyInstance {
+    readonly server: Server;
+    register(plugin: unknown, options?: unknown): Promise<void> & FastifyInstance;
+    get(path: string, handler: (request: FastifyRequest, reply: FastifyReply) => Promise<string>): this;
+    listen(options: { host: string; port: number }): Promise<string>;
+    close(): Promise<void>;
+  }
+
+  function Fastify(options?: { logger?: boolean }): FastifyInstance;
+  export default Fastify;
+}
+
+declare module '@fastify/secure-session' {
+  const secureSession: unknown;
+  export default secureSession;
+}

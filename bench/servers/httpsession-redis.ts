@@ -1,0 +1,33 @@
+/**
+ * httpsession, Redis store (node-redis v5): the cookie carries only the header; every save writes a new
+ * record and shortens the old one to `staleTtl`, as lua-resty-session does.
+ */
+import { createClient } from 'redis';
+import { createSessionManager } from '../../src/index.ts';
+import { redisStorage } from '../../src/storage/redis.ts';
+import { deleteBenchKeys, main, REDIS_PREFIX, REDIS_URL, reply, SECRET, serve } from './common.ts';
+
+main(async () => {
+  const client = createClient({ url: REDIS_URL, disableOfflineQueue: true });
+  client.on('error', (error: Error) => console.error(`redis: ${error.message}`));
+  await client.connect();
+  const version = /redis_version:(\S+)/.exec(await client.info('server'))?.[1] ?? 'unknown';
+  const storage = redisStorage({ client, prefix: REDIS_PREFIX });
+  const sessions = createSessionManager<{ n: number }>({ secret: SECRET, crypto: 'node', storage });
+  await serve(
+    async (req, res) => {
+      const session = await sessions.start(req, res);
+      const n = (session.get('n') ?? 0) + 1;
+      session.set('n', n);
+      await session.save();
+      reply(res, n);
+    },
+    {
+      info: { redis: version },
+      async cleanup() {
+        await deleteBenchKeys(client);
+        await client.close();
+      },
+    },
+  );
+});
