@@ -12,8 +12,10 @@
  *   (`prefix:namespace:audience:subject`) hash to different Cluster slots, so they cannot share a
  *   `MULTI`; lua-resty-session pipelines them without `MULTI` too. A `set` is therefore not atomic: see
  *   {@link redisStorage}.
- * - Nothing here waits on its own clock: the client's connect timeout, offline queue and retry strategy
- *   bound how long a call can take when Redis is down (checklist 5.1 guarantee 4).
+ * - Bounded latency (checklist 5.1 guarantee 4) comes first from the client: no offline queue, a connect
+ *   timeout, bounded retries. The store adds a deadline per call (`timeout`, default 5 s) because a
+ *   server that accepts commands but never answers is otherwise waited on forever: node-redis v5's
+ *   command `timeout` only covers the wait before a command is written, not the reply.
  *
  * @module
  */
@@ -23,11 +25,13 @@ import { STORAGE_KEY } from './types.ts';
 
 /** The shape of a node-redis v5 single-server client (`createClient()`) used by this store. */
 export interface NodeRedisClientLike {
+  /** Sends a raw command, e.g. `['GET', key]`. */
   sendCommand(args: string[]): Promise<unknown>;
 }
 
 /** The shape of a node-redis v5 Cluster client (`createCluster()`) used by this store. */
 export interface NodeRedisClusterLike {
+  /** Sends a raw command to the node owning `firstKey`'s slot. */
   sendCommand(firstKey: string | undefined, isReadonly: boolean | undefined, args: string[]): Promise<unknown>;
   /** Only checked to exist: it tells a Cluster client apart from the others. */
   nodeClient(...args: never[]): unknown;
@@ -35,6 +39,7 @@ export interface NodeRedisClusterLike {
 
 /** The shape of a node-redis v5 Sentinel client (`createSentinel()`) used by this store. */
 export interface NodeRedisSentinelLike {
+  /** Sends a raw command to the master (`isReadonly: false`) or a replica. */
   sendCommand(isReadonly: boolean | undefined, args: string[]): Promise<unknown>;
   /** Only checked to exist: it tells a Sentinel client apart from the others. */
   getMasterNode(): unknown;
@@ -42,6 +47,7 @@ export interface NodeRedisSentinelLike {
 
 /** The shape of an ioredis v5 client (`new Redis()`, `new Redis.Cluster()`, Sentinel) used by this store. */
 export interface IoRedisLike {
+  /** Sends a raw command, e.g. `call('GET', key)`; a Cluster client routes it by its key. */
   call(command: string, ...args: string[]): Promise<unknown>;
 }
 
@@ -61,6 +67,12 @@ export interface RedisStorageOptions {
   readonly prefix?: string | undefined;
   /** Quit the client on `close()`. Default `false`: the client is yours and stays open. */
   readonly closeClient?: boolean | undefined;
+  /**
+   * Milliseconds after which a call rejects with `STORAGE_ERROR` even if Redis has not answered; `0`
+   * turns the deadline off. Default 5000. A command already sent may still run afterwards; a `set` past
+   * its deadline sends nothing more (see {@link redisStorage}).
+   */
+  readonly timeout?: number | undefined;
 }
 
 /** The store returned by {@link redisStorage}: a {@link Storage} whose optional methods all exist. */
@@ -77,6 +89,8 @@ type Send = (key: string, args: string[]) => Promise<unknown>;
 /** Namespaces, audiences and subjects are base64url or cookie names: no ':' that could forge a key. */
 const NAME_PART = /^[A-Za-z0-9_-]+$/;
 const PREFIX = /^[A-Za-z0-9_.-]*$/;
+/** Far above any healthy round trip (a 1 MiB SET included), well below a client's hang-forever. */
+const DEFAULT_TIMEOUT_MS = 5000;
 const decoder = new TextDecoder();
 
 /**
@@ -84,15 +98,18 @@ const decoder = new TextDecoder();
  *
  * A `set` is several single-key commands, not a transaction: the record is written first (so a failed
  * save leaves the previous record untouched), then the replaced record is shortened and the metadata
- * index updated concurrently. If Redis fails half-way, the call rejects and a new record may remain
- * (unreferenced by any cookie, it expires with its TTL) or an index may lag (its entries expire too).
+ * index updated concurrently. If Redis fails half-way, or the deadline passes (nothing more is sent
+ * then), the call rejects and a new record may remain (no cookie points to it, it expires with its TTL)
+ * or an index may lag (its entries expire too).
  *
- * Reads go to the master even when the client reads from replicas, so the request after a save sees it.
- * Metadata (`storeMetadata: true`) needs Redis 7 (`EXPIRE ... NX`/`GT`); `readMetadata` needs Redis 6.2.
- * @param options - `client` (required), `prefix`, `closeClient`
+ * node-redis clients get every command as a write (`isReadonly: false`), so reads go to the master even
+ * with `useReplicas` or `replicaPoolSize`, and the request after a save finds its record; with ioredis,
+ * keep `scaleReads: 'master'` (the default) for the same reason. Metadata (`storeMetadata: true`) needs
+ * Redis 7 (`EXPIRE ... NX`/`GT`); `readMetadata` needs Redis 6.2.
+ * @param options - `client` (required), `prefix`, `closeClient`, `timeout`
  * @returns a plain object implementing {@link Storage}, plus `readMetadata` and `close`
  * @throws TypeError when `client` is not a node-redis or ioredis client, or an option has the wrong type
- * @throws RangeError when `prefix` has a character outside `[A-Za-z0-9_.-]`
+ * @throws RangeError when `prefix` has a character outside `[A-Za-z0-9_.-]`, or `timeout` is negative
  * @example
  * import { createClient } from 'redis';
  * const client = createClient({ url: 'redis://127.0.0.1:6379', disableOfflineQueue: true });
@@ -101,7 +118,7 @@ const decoder = new TextDecoder();
  * const sessions = createSessionManager({ secret, storage: redisStorage({ client }) });
  */
 export function redisStorage(options: RedisStorageOptions): RedisStorage {
-  const { client, prefix, closeClient } = checkOptions(options);
+  const { client, prefix, closeClient, timeout } = checkOptions(options);
   const send = adapt(client);
   let closed = false;
   // Checked first, like the memory store: a closed store rejects whatever the arguments.
@@ -109,9 +126,9 @@ export function redisStorage(options: RedisStorageOptions): RedisStorage {
     if (closed) throw new SessionError('STORAGE_ERROR', 'redis storage is closed', { storage: 'redis' });
   };
   // Only I/O is wrapped: argument errors stay TypeError/RangeError, client errors become STORAGE_ERROR.
-  const io = async <T>(op: string, body: () => Promise<T>): Promise<T> => {
+  const io = async <T>(op: string, body: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> => {
     try {
-      return await body();
+      return await withDeadline(timeout, body);
     } catch (cause) {
       throw new SessionError('STORAGE_ERROR', `redis storage failed to ${op}`, { storage: 'redis', cause });
     }
@@ -124,7 +141,7 @@ export function redisStorage(options: RedisStorageOptions): RedisStorage {
     async set(input: StorageSetInput): Promise<void> {
       ensureOpen();
       checkSetInput(input);
-      await io('save a session', () => setRecord(send, input, recordKey, indexKey));
+      await io('save a session', (signal) => setRecord(send, input, recordKey, indexKey, signal));
     },
     async get(namespace: string, key: string, now: number): Promise<string | null> {
       ensureOpen();
@@ -151,8 +168,9 @@ export function redisStorage(options: RedisStorageOptions): RedisStorage {
       checkName(subject, 'subject');
       checkTime(now, 'now');
       const index = indexKey(namespace, audience, subject);
-      // '(' excludes entries expiring exactly now: like a record, an entry is live while now < expiry.
-      return io('read session metadata', async () => pairs(await send(index, ['ZRANGE', index, `(${now}`, '+inf', 'BYSCORE', 'WITHSCORES'])));
+      // Inclusive of `now`, as in lua: scores are whole seconds while Redis expires records to the
+      // millisecond, so an entry scored `now` may still have a live record for up to a second.
+      return io('read session metadata', async () => pairs(await send(index, ['ZRANGE', index, String(now), '+inf', 'BYSCORE', 'WITHSCORES'])));
     },
     async close(): Promise<void> {
       if (closed) return;
@@ -171,6 +189,7 @@ async function setRecord(
   input: StorageSetInput,
   recordKey: (namespace: string, key: string) => string,
   indexKey: (namespace: string, audience: string, subject: string) => string,
+  signal: AbortSignal | undefined,
 ): Promise<void> {
   const { namespace, key, value, now, oldKey, metadata } = input;
   // EX takes whole seconds; rounding up never ends a record before the session's own TTL.
@@ -178,34 +197,73 @@ async function setRecord(
   const name = recordKey(namespace, key);
   // First and alone: until the new record is stored, the old one must keep its full life (checklist 5.1.6).
   await send(name, ['SET', name, value, 'EX', String(ttl)]);
+  // Past the deadline the caller was told the save failed: shortening the old record now would break
+  // the previous cookie that the failed save promised to leave valid.
+  signal?.throwIfAborted();
   const calls: Array<Promise<unknown>> = [];
   // With oldKey === key the record was just replaced: shortening it would shorten the new record.
   if (oldKey !== undefined && oldKey !== key) {
-    calls.push(shortenOld(send, recordKey(namespace, oldKey), Math.ceil(input.staleTtl ?? 0)));
+    calls.push(shortenOld(send, recordKey(namespace, oldKey), Math.ceil(input.staleTtl ?? 0), signal));
   }
   for (let i = 0; i < (metadata?.audiences.length ?? 0); i++) {
     const index = indexKey(namespace, metadata!.audiences[i]!, metadata!.subjects[i]!);
-    calls.push(updateIndex(send, index, key, oldKey === key ? undefined : oldKey, now, ttl));
+    calls.push(updateIndex(send, index, key, oldKey === key ? undefined : oldKey, now, ttl, signal));
   }
   await settle(calls);
 }
 
 /** `TTL old`, then `EXPIRE old stale` only when that shortens it: a stale TTL never extends a record. */
-async function shortenOld(send: Send, name: string, staleTtl: number): Promise<void> {
+async function shortenOld(send: Send, name: string, staleTtl: number, signal: AbortSignal | undefined): Promise<void> {
   const left = Number(await send(name, ['TTL', name]));
+  signal?.throwIfAborted();
   // -2: already gone; -1: no expiry (set by someone else), so any TTL shortens it.
   if (left === -1 || left > staleTtl) await send(name, ['EXPIRE', name, String(staleTtl)]);
 }
 
 /** Prunes, adds the new key, drops the replaced one, then lets the index outlive its newest entry. */
-async function updateIndex(send: Send, index: string, key: string, oldKey: string | undefined, now: number, ttl: number): Promise<void> {
+async function updateIndex(
+  send: Send,
+  index: string,
+  key: string,
+  oldKey: string | undefined,
+  now: number,
+  ttl: number,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   const writes = [send(index, ['ZREMRANGEBYSCORE', index, '0', String(now - 1)]), send(index, ['ZADD', index, String(now + ttl), key])];
   if (oldKey !== undefined) writes.push(send(index, ['ZREM', index, oldKey]));
   // Awaited before EXPIRE: an EXPIRE that reached Redis before ZADD created the key would be lost.
   await settle(writes);
+  signal?.throwIfAborted();
   // NX sets a TTL on a new index; GT only ever extends it (GT alone ignores a key without TTL), so one
   // short-lived session never cuts the life of the index under a longer one (lua sends a plain EXPIRE).
   await settle([send(index, ['EXPIRE', index, String(ttl), 'NX']), send(index, ['EXPIRE', index, String(ttl), 'GT'])]);
+}
+
+/**
+ * Runs `body` with a deadline of `ms` milliseconds (none when 0). Past it, the call rejects at once and
+ * `signal` is aborted so that `body` sends no further command; replies still in flight are left to the
+ * client, which matches them to their commands (ordering is per connection) and drops them.
+ */
+async function withDeadline<T>(ms: number, body: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
+  if (ms === 0) return body(undefined);
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const err = new Error(`redis did not answer within ${ms} ms`);
+      err.name = 'TimeoutError';
+      controller.abort(err);
+      reject(err);
+    }, ms);
+  });
+  try {
+    // race() also observes a later rejection of body(), so a call abandoned at the deadline never
+    // becomes an unhandled rejection.
+    return await Promise.race([body(controller.signal), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Awaits every call, then rethrows the first failure: nothing is left in flight when a call rejects. */
@@ -284,11 +342,11 @@ function unexpected(command: string): Error {
 }
 
 /** Validates options once, at construction; returns the prefix with its ':' separator (or ''). */
-function checkOptions(options: RedisStorageOptions): { client: RedisClientLike; prefix: string; closeClient: boolean } {
+function checkOptions(options: RedisStorageOptions): { client: RedisClientLike; prefix: string; closeClient: boolean; timeout: number } {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`"options" expected an object, got ${describeType(options)}`);
   }
-  const { client, prefix = '', closeClient = false } = options;
+  const { client, prefix = '', closeClient = false, timeout = DEFAULT_TIMEOUT_MS } = options;
   const c = client as unknown as Record<string, unknown> | null;
   if (typeof c !== 'object' || c === null || (typeof c.call !== 'function' && typeof c.sendCommand !== 'function')) {
     throw new TypeError(`"client" expected a node-redis or ioredis client, got ${describeType(client)}`);
@@ -298,7 +356,11 @@ function checkOptions(options: RedisStorageOptions): { client: RedisClientLike; 
     throw new RangeError(`"prefix" expected only [A-Za-z0-9_.-] characters, got ${JSON.stringify(prefix)}`);
   }
   if (typeof closeClient !== 'boolean') throw new TypeError(`"closeClient" expected a boolean, got ${describeType(closeClient)}`);
-  return { client, prefix: prefix === '' ? '' : `${prefix}:`, closeClient };
+  if (typeof timeout !== 'number') throw new TypeError(`"timeout" expected a number of milliseconds, got ${describeType(timeout)}`);
+  if (!Number.isSafeInteger(timeout) || timeout < 0) {
+    throw new RangeError(`"timeout" expected a non-negative integer of milliseconds, got ${timeout}`);
+  }
+  return { client, prefix: prefix === '' ? '' : `${prefix}:`, closeClient, timeout };
 }
 
 /** Validates everything `set` reads before the first command, so a bad call sends nothing. */
