@@ -11,7 +11,7 @@
  *
  * @module
  */
-export { createSessionManager, type FetchOpenOptions, type SessionManager } from './manager.ts';
+export { createSessionManager, type FetchOpenOptions, type SessionManager, type SubjectSession } from './manager.ts';
 export { Session, type SessionState, type TimeRemaining } from './session.ts';
 export {
   HEADER_NAMES,

@@ -7,7 +7,9 @@
 import { Flags } from './codec/header.ts';
 import { bindDigest } from './codec/seal.ts';
 import { collectCookies } from './cookie/parse.ts';
-import type { InvalidCookie } from './errors.ts';
+import { isSessionError, SessionError, type InvalidCookie } from './errors.ts';
+import { indexOf } from './metadata.ts';
+import type { Storage } from './storage/types.ts';
 import { fetchExchange, isFetchRequest } from './http/fetch.ts';
 import { nodeExchange, type NodeRequest, type NodeResponse } from './http/node.ts';
 import type { HttpExchange } from './http/types.ts';
@@ -38,8 +40,39 @@ export interface SessionManager<Data extends Record<string, unknown> = Record<st
   start(req: NodeRequest, res: NodeResponse): Promise<Session<Data>>;
   start(request: Request, responseHeaders: Headers, options?: FetchOpenOptions): Promise<Session<Data>>;
   start(exchange: HttpExchange): Promise<Session<Data>>;
+  /**
+   * Lists a subject's live server-side sessions (and remember records) in this manager's audience.
+   * Needs server-side storage with `storeMetadata: true` and a store with `readMetadata`.
+   * @param subject - the subject, as passed to `setSubject`
+   * @param options - `audience` to look at another audience than the manager's
+   * @returns one entry per live record: its storage key, its kind and when it expires (Unix seconds)
+   * @throws TypeError when the manager has no metadata index; SessionError `'STORAGE_ERROR'`
+   * @example for (const s of await sessions.listSessions('alice')) console.log(s.kind, s.expiresAt);
+   */
+  listSessions(subject: string, options?: { audience?: string }): Promise<SubjectSession[]>;
+  /**
+   * Revokes one of a subject's sessions by the `key` that `listSessions` returned: its record is
+   * deleted, so its cookie stops working at once.
+   * @returns whether a live record was listed under that key
+   */
+  revokeSession(subject: string, key: string, options?: { audience?: string }): Promise<boolean>;
+  /**
+   * Logs a subject out everywhere: deletes every session and remember record listed for it.
+   * @returns how many records were revoked
+   */
+  revokeSubject(subject: string, options?: { audience?: string }): Promise<number>;
   /** The validated options (no key material). */
   readonly options: Readonly<Omit<ResolvedOptions, 'keys' | 'crypto'>> & { readonly crypto: 'node' | 'noble' };
+}
+
+/** One live server-side record of a subject, from {@link SessionManager.listSessions}. */
+export interface SubjectSession {
+  /** The storage key (base64url of the session id, or of its SHA-256 with `hashStorageKey`). */
+  readonly key: string;
+  /** A session record, or the record of a remember cookie. */
+  readonly kind: 'session' | 'remember';
+  /** When the record expires, Unix seconds. */
+  readonly expiresAt: number;
 }
 
 const MAX_CANDIDATES = 4;
@@ -82,10 +115,54 @@ export function createSessionManager<Data extends Record<string, unknown> = Reco
     if (o.requestHeaders.length > 0 || o.responseHeaders.length > 0) session.setHeaders();
     return session;
   };
+  const index = (subject: string, options: { audience?: string } | undefined) => {
+    const storage = o.storage;
+    if (storage?.readMetadata === undefined || !o.storeMetadata) {
+      throw new TypeError('listing and revoking sessions needs server-side "storage" with readMetadata and "storeMetadata": true');
+    }
+    if (typeof subject !== 'string' || subject === '') throw new TypeError('subject expected a non-empty string');
+    const audience = options?.audience ?? o.audience;
+    return { storage, readMetadata: storage.readMetadata.bind(storage), ...indexOf(o, audience, subject) };
+  };
+  const storageFailure = (storage: Storage, cause: unknown): SessionError =>
+    isSessionError(cause, 'STORAGE_ERROR') ? cause : new SessionError('STORAGE_ERROR', `${storage.name} storage failed to list or revoke sessions`, { cause, storage: storage.name });
+  const listSessions = async (subject: string, options?: { audience?: string }): Promise<SubjectSession[]> => {
+    const ix = index(subject, options);
+    const now = Math.floor(o.now());
+    const out: SubjectSession[] = [];
+    try {
+      for (const [kind, namespace] of [['session', o.cookieName], ['remember', o.rememberName]] as const) {
+        for (const [key, expiresAt] of await ix.readMetadata(namespace, ix.audience, ix.subject, now)) out.push({ key, kind, expiresAt });
+      }
+    } catch (cause) {
+      throw storageFailure(ix.storage, cause);
+    }
+    return out;
+  };
+  const revoke = async (subject: string, options: { audience?: string } | undefined, only?: string): Promise<number> => {
+    const ix = index(subject, options);
+    const now = Math.floor(o.now());
+    const listed = await listSessions(subject, options);
+    const metadata = { audiences: [ix.audience], subjects: [ix.subject] };
+    let count = 0;
+    for (const s of listed) {
+      if (only !== undefined && s.key !== only) continue;
+      try {
+        await ix.storage.delete(s.kind === 'session' ? o.cookieName : o.rememberName, s.key, now, metadata);
+      } catch (cause) {
+        throw storageFailure(ix.storage, cause);
+      }
+      count++;
+    }
+    return count;
+  };
   const { keys: _keys, crypto, ...visible } = o;
   return {
     open: open as SessionManager<Data>['open'],
     start: start as SessionManager<Data>['start'],
+    listSessions,
+    revokeSession: async (subject, key, options) => (await revoke(subject, options, key)) > 0,
+    revokeSubject: (subject, options) => revoke(subject, options),
     options: Object.freeze({ ...visible, crypto: crypto.name }),
   };
 }

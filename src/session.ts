@@ -17,6 +17,7 @@ import { chunkCount, chunkName, EXPIRED, firstChunkLength, httpDate, splitChunks
 import { isSessionError, SessionError } from './errors.ts';
 import type { HttpExchange } from './http/types.ts';
 import { assertJsonValue } from './json.ts';
+import { metadataOf } from './metadata.ts';
 import { HEADER_NAMES, type HeaderProperty, type ResolvedOptions, type Timeouts } from './options.ts';
 import { effectiveTimeouts, storageKeyOf, TIMEOUTS_KEY, type OpenedCookie } from './reader.ts';
 import type { StorageMetadata } from './storage/types.ts';
@@ -477,7 +478,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
       const c = this.#current;
       if (c?.storageKey !== undefined) await this.#storage(() => o.storage!.delete(o.cookieName, c.storageKey!, now, this.#metadata()), 'delete');
       const r = this.#rememberCookie;
-      if (r?.storageKey !== undefined) await this.#storage(() => o.storage!.delete(o.rememberName, r.storageKey!, now), 'delete');
+      if (r?.storageKey !== undefined) await this.#storage(() => o.storage!.delete(o.rememberName, r.storageKey!, now, this.#metadata()), 'delete');
     }
     const expire = (name: string): void => this.#x.setCookie(name, `${name}=${o.cookieAttributes}${EXPIRED}`);
     expire(o.cookieName);
@@ -568,18 +569,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
   }
 
   #metadata(): StorageMetadata | undefined {
-    const o = this.#o;
-    if (!o.storeMetadata) return undefined;
-    const audiences: string[] = [];
-    const subjects: string[] = [];
-    const encoder = new TextEncoder();
-    for (const e of this.#entries) {
-      if (e.subject === undefined) continue;
-      audiences.push(base64urlEncode(encoder.encode(e.audience)));
-      const subject = encoder.encode(e.subject);
-      subjects.push(base64urlEncode(o.hashSubject ? o.crypto.sha256(subject).subarray(0, 16) : subject));
-    }
-    return audiences.length === 0 ? undefined : { audiences, subjects };
+    return metadataOf(this.#o, this.#entries);
   }
 
   async #storage<T>(call: () => Promise<T>, what: string): Promise<T> {
@@ -684,7 +674,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     } else if (this.#rememberSent || this.#rememberCookie !== undefined) {
       const r = this.#rememberCookie;
       if (o.storage !== undefined && r?.storageKey !== undefined) {
-        await this.#storage(() => o.storage!.delete(o.rememberName, r.storageKey!, now), 'delete');
+        await this.#storage(() => o.storage!.delete(o.rememberName, r.storageKey!, now, this.#metadata()), 'delete');
       }
       for (let i = 1; i <= Math.max(this.#rememberChunks, 1); i++) {
         const name = chunkName(o.rememberName, i);
@@ -757,6 +747,9 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
                 now,
                 oldKey: old,
                 staleTtl: o.staleTtl,
+                // Indexed too, so that revoking a subject also ends the remember cookies that could
+                // otherwise restore its sessions.
+                metadata: this.#metadata(),
               }),
             'save',
           );
