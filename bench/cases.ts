@@ -26,6 +26,7 @@ export const HTTP_CASES: readonly HttpCase[] = [
   { id: 'httpsession-cookie', label: 'httpsession, cookie storage', group: 'httpsession', step: 1, note: 'open, increment, save: a newly sealed cookie on every response' },
   { id: 'httpsession-readonly', label: 'httpsession, read-only', group: 'httpsession', step: 0, note: '`start()` (open + refresh, nothing due) and reply; no Set-Cookie' },
   { id: 'httpsession-memory', label: 'httpsession, memory store', group: 'httpsession', step: 1, note: 'cookie holds the header; a new record per save, the old one kept `staleTtl`' },
+  { id: 'httpsession-file', label: 'httpsession, file store', group: 'httpsession', step: 1, note: 'one file per record in a temp directory: temp file + rename per save' },
   { id: 'httpsession-redis', label: 'httpsession, Redis store', group: 'httpsession', step: 1, note: 'node-redis 5; a new record per save, the old one shortened to `staleTtl`' },
   { id: 'express-session-memory', label: 'express-session, MemoryStore', group: 'peer', step: 1, note: 'in Express 5; explicit `req.session.save()`' },
   { id: 'express-session-redis', label: 'express-session + connect-redis', group: 'peer', step: 1, note: 'in Express 5; connect-redis 9 over node-redis 5' },
