@@ -31,7 +31,7 @@ import { dirname, join, resolve } from 'node:path';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { SessionError } from '../errors.ts';
 import type { Storage, StorageMetadata, StorageSetInput } from './types.ts';
-import { STORAGE_KEY } from './types.ts';
+import { checkKey, checkMetadata, checkNamePart, checkNamespace, checkSetInput, checkTime, describeType } from './validate.ts';
 
 /**
  * Options of {@link fileStorage}.
@@ -107,8 +107,6 @@ const HEADER = /^httpsession-file-v1 (-?\d+(?:\.\d+)?(?:e[+-]\d+)?) (\d{1,15})$/
 /** Longer than any header this module writes (20 + 1 + ~24 + 1 + 15 + 1). */
 const HEADER_MAX = 96;
 const DEFAULT_SWEEP_PROBABILITY = 1 / 2000;
-/** Namespaces, audiences and subjects: base64url or cookie names. No '.', '/', '\\', NUL or ':'. */
-const NAME_PART = /^[A-Za-z0-9_-]+$/;
 const PREFIX = /^[A-Za-z0-9_.-]*$/;
 /** Keeps `prefix_namespace_key` and its temp name (+22) well under the usual 255-byte file-name limit. */
 const MAX_PART = 64;
@@ -167,14 +165,14 @@ export function fileStorage(options: FileStorageOptions): FileStorage {
     name: NAME,
     async set(input: StorageSetInput): Promise<void> {
       ensureOpen(state);
-      checkSetInput(input);
+      checkSetInput(input, { maxNamespace: MAX_PART });
       const paths = setPaths(state, input);
       await io(state, 'write a record', () => setRecord(state, input, paths));
       maybeSweep(state, input.now);
     },
     async get(namespace: string, key: string, now: number): Promise<string | null> {
       ensureOpen(state);
-      checkNamePart(namespace, 'namespace', MAX_PART);
+      checkNamespace(namespace, MAX_PART);
       checkKey(key, 'key');
       checkTime(now, 'now');
       const path = recordPath(state, namespace, key);
@@ -182,7 +180,7 @@ export function fileStorage(options: FileStorageOptions): FileStorage {
     },
     async delete(namespace: string, key: string, now: number, metadata?: StorageMetadata): Promise<void> {
       ensureOpen(state);
-      checkNamePart(namespace, 'namespace', MAX_PART);
+      checkNamespace(namespace, MAX_PART);
       checkKey(key, 'key');
       checkTime(now, 'now');
       if (metadata !== undefined) checkMetadata(metadata);
@@ -192,7 +190,7 @@ export function fileStorage(options: FileStorageOptions): FileStorage {
     },
     async readMetadata(namespace: string, audience: string, subject: string, now: number): Promise<Map<string, number>> {
       ensureOpen(state);
-      checkNamePart(namespace, 'namespace', MAX_PART);
+      checkNamespace(namespace, MAX_PART);
       checkNamePart(audience, 'audience');
       checkNamePart(subject, 'subject');
       checkTime(now, 'now');
@@ -681,71 +679,7 @@ async function sweepEntry(state: State, name: string, now: number): Promise<bool
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Validation: everything is checked before any I/O, with TypeError naming the argument.
-
-function checkSetInput(input: StorageSetInput): void {
-  if (typeof input !== 'object' || input === null) {
-    throw new TypeError(`"input" expected an object, got ${describeType(input)}`);
-  }
-  checkNamePart(input.namespace, 'namespace', MAX_PART);
-  checkKey(input.key, 'key');
-  if (typeof input.value !== 'string') {
-    throw new TypeError(`"value" expected a string, got ${describeType(input.value)}`);
-  }
-  checkTime(input.now, 'now');
-  if (typeof input.ttl !== 'number' || !(input.ttl > 0) || !Number.isFinite(input.ttl)) {
-    throw new RangeError(`"ttl" expected a positive number of seconds, got ${String(input.ttl)}`);
-  }
-  if (input.oldKey !== undefined) checkKey(input.oldKey, 'oldKey');
-  const { staleTtl } = input;
-  if (staleTtl !== undefined && (typeof staleTtl !== 'number' || !(staleTtl >= 0) || !Number.isFinite(staleTtl))) {
-    throw new RangeError(`"staleTtl" expected a non-negative number of seconds, got ${String(staleTtl)}`);
-  }
-  if (input.metadata !== undefined) checkMetadata(input.metadata);
-}
-
-function checkMetadata(metadata: StorageMetadata): void {
-  if (typeof metadata !== 'object' || metadata === null) {
-    throw new TypeError(`"metadata" expected an object, got ${describeType(metadata)}`);
-  }
-  const { audiences, subjects } = metadata;
-  if (!Array.isArray(audiences) || !Array.isArray(subjects) || audiences.length !== subjects.length) {
-    throw new TypeError('"metadata" expected arrays of audiences and subjects of equal length');
-  }
-  for (const audience of audiences) checkNamePart(audience, 'metadata.audiences');
-  for (const subject of subjects) checkNamePart(subject, 'metadata.subjects');
-}
-
-/** A storage key is 43 base64url characters: no '/', '\\', '.', NUL or anything a path could use. */
-function checkKey(key: unknown, option: string): void {
-  if (typeof key !== 'string' || !STORAGE_KEY.test(key)) {
-    throw new TypeError(`"${option}" expected 43 base64url characters, got ${describeText(key)}`);
-  }
-}
-
-function checkNamePart(part: unknown, option: string, max = Infinity): void {
-  if (typeof part !== 'string' || !NAME_PART.test(part) || part.length > max) {
-    const limit = max === Infinity ? '' : ` of at most ${max}`;
-    throw new TypeError(`"${option}" expected a non-empty string${limit} of [A-Za-z0-9_-], got ${describeText(part)}`);
-  }
-}
-
-function checkTime(value: unknown, option: string): void {
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new TypeError(`"${option}" expected a finite number of Unix seconds, got ${describeType(value)}`);
-  }
-}
-
-/** Describes text without echoing it: keys and subjects must never reach a log line. */
-function describeText(value: unknown): string {
-  if (typeof value !== 'string') return describeType(value);
-  const outside = /[^A-Za-z0-9_-]/.test(value) ? ' with characters outside [A-Za-z0-9_-]' : '';
-  return `a string of ${value.length} characters${outside}`;
-}
-
-function describeType(value: unknown): string {
-  return value === null ? 'null' : typeof value === 'number' ? String(value) : typeof value;
-}
+// Helpers (argument validation lives in ./validate.ts: everything is checked before any I/O)
 
 function errorCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : undefined;

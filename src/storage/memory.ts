@@ -17,7 +17,7 @@
  */
 import { SessionError } from '../errors.ts';
 import type { Storage, StorageMetadata, StorageSetInput } from './types.ts';
-import { STORAGE_KEY } from './types.ts';
+import { checkKey, checkMetadata, checkNamePart, checkNamespace, checkSetInput, checkTime, describeType } from './validate.ts';
 
 /** Options of {@link memoryStorage}. */
 export interface MemoryStorageOptions {
@@ -40,8 +40,6 @@ export interface MemoryStorage extends Storage {
 const DEFAULT_MAX_ENTRIES = 10_000;
 /** How many of the oldest records eviction inspects for expired ones: a constant, so `set` stays O(1). */
 const EVICTION_SCAN = 8;
-/** Namespaces, audiences and subjects are base64url or cookie names: no ':' that could forge a name. */
-const NAME_PART = /^[A-Za-z0-9_-]+$/;
 const PREFIX = /^[A-Za-z0-9_.-]*$/;
 
 /**
@@ -276,69 +274,4 @@ function checkOptions(options: MemoryStorageOptions): { maxEntries: number; pref
     throw new RangeError(`"prefix" expected only [A-Za-z0-9_.-] characters, got ${JSON.stringify(prefix)}`);
   }
   return { maxEntries, prefix: prefix === '' ? '' : `${prefix}:` };
-}
-
-/** Validates everything `set` reads before it changes anything, so a bad call leaves no trace. */
-function checkSetInput(input: StorageSetInput): void {
-  if (typeof input !== 'object' || input === null) {
-    throw new TypeError(`"input" expected an object, got ${describeType(input)}`);
-  }
-  checkNamespace(input.namespace);
-  checkKey(input.key, 'key');
-  if (typeof input.value !== 'string') {
-    throw new TypeError(`"value" expected a string, got ${describeType(input.value)}`);
-  }
-  checkTime(input.now, 'now');
-  if (typeof input.ttl !== 'number' || !(input.ttl > 0) || !Number.isFinite(input.ttl)) {
-    throw new RangeError(`"ttl" expected a positive number of seconds, got ${String(input.ttl)}`);
-  }
-  if (input.oldKey !== undefined) checkKey(input.oldKey, 'oldKey');
-  const { staleTtl } = input;
-  if (staleTtl !== undefined && (typeof staleTtl !== 'number' || !(staleTtl >= 0) || !Number.isFinite(staleTtl))) {
-    throw new RangeError(`"staleTtl" expected a non-negative number of seconds, got ${String(staleTtl)}`);
-  }
-  if (input.metadata !== undefined) checkMetadata(input.metadata);
-}
-
-function checkMetadata(metadata: StorageMetadata): void {
-  const { audiences, subjects } = metadata;
-  if (!Array.isArray(audiences) || !Array.isArray(subjects) || audiences.length !== subjects.length) {
-    throw new TypeError('"metadata" expected arrays of audiences and subjects of equal length');
-  }
-  for (const audience of audiences) checkNamePart(audience, 'metadata.audiences');
-  for (const subject of subjects) checkNamePart(subject, 'metadata.subjects');
-}
-
-/** A storage key is 43 base64url characters; anything else is a caller bug, refused before any change. */
-function checkKey(key: unknown, option: string): void {
-  if (typeof key !== 'string' || !STORAGE_KEY.test(key)) {
-    throw new TypeError(`"${option}" expected 43 base64url characters, got ${describeText(key)}`);
-  }
-}
-
-function checkNamespace(namespace: unknown): void {
-  checkNamePart(namespace, 'namespace');
-}
-
-function checkNamePart(part: unknown, option: string): void {
-  if (typeof part !== 'string' || !NAME_PART.test(part)) {
-    throw new TypeError(`"${option}" expected a non-empty string of [A-Za-z0-9_-], got ${describeText(part)}`);
-  }
-}
-
-function checkTime(value: unknown, option: string): void {
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new TypeError(`"${option}" expected a finite number of Unix seconds, got ${describeType(value)}`);
-  }
-}
-
-/** Describes text without echoing it: keys and subjects must never reach a log line. */
-function describeText(value: unknown): string {
-  if (typeof value !== 'string') return describeType(value);
-  const outside = /[^A-Za-z0-9_-]/.test(value) ? ' with characters outside [A-Za-z0-9_-]' : '';
-  return `a string of ${value.length} characters${outside}`;
-}
-
-function describeType(value: unknown): string {
-  return value === null ? 'null' : typeof value === 'number' ? String(value) : typeof value;
 }

@@ -21,7 +21,7 @@
  */
 import { SessionError } from '../errors.ts';
 import type { Storage, StorageMetadata, StorageSetInput } from './types.ts';
-import { STORAGE_KEY } from './types.ts';
+import { checkKey, checkMetadata, checkNamePart, checkNamespace, checkSetInput, checkTime, describeType } from './validate.ts';
 
 /** The shape of a node-redis v5 single-server client (`createClient()`) used by this store. */
 export interface NodeRedisClientLike {
@@ -86,8 +86,6 @@ export interface RedisStorage extends Storage {
 /** Sends one single-key command; `args[0]` is the command name. */
 type Send = (key: string, args: string[]) => Promise<unknown>;
 
-/** Namespaces, audiences and subjects are base64url or cookie names: no ':' that could forge a key. */
-const NAME_PART = /^[A-Za-z0-9_-]+$/;
 const PREFIX = /^[A-Za-z0-9_.-]*$/;
 /** Far above any healthy round trip (a 1 MiB SET included), well below a client's hang-forever. */
 const DEFAULT_TIMEOUT_MS = 5000;
@@ -145,7 +143,7 @@ export function redisStorage(options: RedisStorageOptions): RedisStorage {
     },
     async get(namespace: string, key: string, now: number): Promise<string | null> {
       ensureOpen();
-      checkName(namespace, 'namespace');
+      checkNamespace(namespace);
       checkKey(key, 'key');
       checkTime(now, 'now');
       const name = recordKey(namespace, key);
@@ -153,7 +151,7 @@ export function redisStorage(options: RedisStorageOptions): RedisStorage {
     },
     async delete(namespace: string, key: string, now: number, metadata?: StorageMetadata): Promise<void> {
       ensureOpen();
-      checkName(namespace, 'namespace');
+      checkNamespace(namespace);
       checkKey(key, 'key');
       checkTime(now, 'now');
       if (metadata !== undefined) checkMetadata(metadata);
@@ -163,9 +161,9 @@ export function redisStorage(options: RedisStorageOptions): RedisStorage {
     },
     async readMetadata(namespace: string, audience: string, subject: string, now: number): Promise<Map<string, number>> {
       ensureOpen();
-      checkName(namespace, 'namespace');
-      checkName(audience, 'audience');
-      checkName(subject, 'subject');
+      checkNamespace(namespace);
+      checkNamePart(audience, 'audience');
+      checkNamePart(subject, 'subject');
       checkTime(now, 'now');
       const index = indexKey(namespace, audience, subject);
       // Inclusive of `now`, as in lua: scores are whole seconds while Redis expires records to the
@@ -361,61 +359,4 @@ function checkOptions(options: RedisStorageOptions): { client: RedisClientLike; 
     throw new RangeError(`"timeout" expected a non-negative integer of milliseconds, got ${timeout}`);
   }
   return { client, prefix: prefix === '' ? '' : `${prefix}:`, closeClient, timeout };
-}
-
-/** Validates everything `set` reads before the first command, so a bad call sends nothing. */
-function checkSetInput(input: StorageSetInput): void {
-  if (typeof input !== 'object' || input === null) throw new TypeError(`"input" expected an object, got ${describeType(input)}`);
-  checkName(input.namespace, 'namespace');
-  checkKey(input.key, 'key');
-  if (typeof input.value !== 'string') throw new TypeError(`"value" expected a string, got ${describeType(input.value)}`);
-  checkTime(input.now, 'now');
-  if (typeof input.ttl !== 'number' || !(input.ttl > 0) || !Number.isFinite(input.ttl)) {
-    throw new RangeError(`"ttl" expected a positive number of seconds, got ${String(input.ttl)}`);
-  }
-  if (input.oldKey !== undefined) checkKey(input.oldKey, 'oldKey');
-  const { staleTtl } = input;
-  if (staleTtl !== undefined && (typeof staleTtl !== 'number' || !(staleTtl >= 0) || !Number.isFinite(staleTtl))) {
-    throw new RangeError(`"staleTtl" expected a non-negative number of seconds, got ${String(staleTtl)}`);
-  }
-  if (input.metadata !== undefined) checkMetadata(input.metadata);
-}
-
-function checkMetadata(metadata: StorageMetadata): void {
-  const { audiences, subjects } = metadata ?? {};
-  if (!Array.isArray(audiences) || !Array.isArray(subjects) || audiences.length !== subjects.length) {
-    throw new TypeError('"metadata" expected arrays of audiences and subjects of equal length');
-  }
-  for (const audience of audiences) checkName(audience, 'metadata.audiences');
-  for (const subject of subjects) checkName(subject, 'metadata.subjects');
-}
-
-/** A storage key is 43 base64url characters: no ':', '*', '/' or newline ever reaches a Redis key. */
-function checkKey(key: unknown, option: string): void {
-  if (typeof key !== 'string' || !STORAGE_KEY.test(key)) {
-    throw new TypeError(`"${option}" expected 43 base64url characters, got ${describeText(key)}`);
-  }
-}
-
-function checkName(part: unknown, option: string): void {
-  if (typeof part !== 'string' || !NAME_PART.test(part)) {
-    throw new TypeError(`"${option}" expected a non-empty string of [A-Za-z0-9_-], got ${describeText(part)}`);
-  }
-}
-
-function checkTime(value: unknown, option: string): void {
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new TypeError(`"${option}" expected a finite number of Unix seconds, got ${describeType(value)}`);
-  }
-}
-
-/** Describes text without echoing it: keys and subjects must never reach a log line. */
-function describeText(value: unknown): string {
-  if (typeof value !== 'string') return describeType(value);
-  const outside = /[^A-Za-z0-9_-]/.test(value) ? ' with characters outside [A-Za-z0-9_-]' : '';
-  return `a string of ${value.length} characters${outside}`;
-}
-
-function describeType(value: unknown): string {
-  return value === null ? 'null' : typeof value === 'number' ? String(value) : typeof value;
 }
