@@ -49,6 +49,10 @@ export function createDemoServer(options: { secret?: string; now?: () => number 
     audience: 'demo',
     remember: false, // switched on per session by the login form's checkbox
     rememberSafety: 'low', // fewer PBKDF2 rounds: quick to demo, weaker against offline guessing
+    // The demo is served over plain http://127.0.0.1, where a browser may refuse Secure cookies: this
+    // drops Secure and the __Host- prefix (plain `session` / `remember` cookies). Production keeps the
+    // secure default (`__Host-session`, Secure) and is served over HTTPS.
+    cookie: { secure: false },
     ...(options.now === undefined ? {} : { now: options.now }),
   });
 

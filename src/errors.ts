@@ -17,7 +17,9 @@ export type SessionErrorCode =
   /** The session is too large for the configured storage (cookie storage: 9 cookies of 4 KiB). */
   | 'SESSION_TOO_LARGE'
   /** An operation needs a session that exists (was opened from a cookie or saved) but this one does not. */
-  | 'SESSION_NOT_FOUND';
+  | 'SESSION_NOT_FOUND'
+  /** The session was destroyed or revoked by another request while this one was using it; nothing was saved. */
+  | 'SESSION_REVOKED';
 
 /**
  * An operational failure of a session operation.
@@ -63,7 +65,8 @@ export function isSessionError(value: unknown, code?: SessionErrorCode): value i
  * - `'tampered'`: the header authenticates but the payload does not decrypt (GCM tag mismatch).
  * - `'expired'`: a timeout has passed (`detail` says which).
  * - `'missing-chunk'`: a chunked cookie arrived incomplete.
- * - `'not-found'`: the server-side record is missing or expired.
+ * - `'not-found'`: the server-side record is missing or expired (also: an id the server never issued).
+ * - `'revoked'`: the session id is on the revocation list, or its subject was revoked after it was created.
  */
 export type InvalidReason =
   | 'malformed'
@@ -73,7 +76,8 @@ export type InvalidReason =
   | 'tampered'
   | 'expired'
   | 'missing-chunk'
-  | 'not-found';
+  | 'not-found'
+  | 'revoked';
 
 /** What the `onInvalid` hook receives. Carries no cookie value and no session id. */
 export interface InvalidCookie {

@@ -15,6 +15,7 @@ export { createSessionManager, type FetchOpenOptions, type SessionManager, type 
 export { Session, type SessionState, type TimeRemaining } from './session.ts';
 export {
   HEADER_NAMES,
+  luaRestySessionCookie,
   type BindTarget,
   type CookieOptions,
   type HeaderProperty,
@@ -23,6 +24,7 @@ export {
 } from './options.ts';
 export { SessionError, isSessionError, type InvalidCookie, type InvalidReason, type SessionErrorCode } from './errors.ts';
 export type { JsonValue } from './json.ts';
+export type { RevocationOptions } from './revocation.ts';
 export type { Storage, StorageMetadata, StorageSetInput } from './storage/types.ts';
 export type { HttpExchange } from './http/types.ts';
 export { nodeExchange, type NodeRequest, type NodeResponse } from './http/node.ts';

@@ -14,7 +14,7 @@ import { fetchExchange, isFetchRequest } from './http/fetch.ts';
 import { nodeExchange, type NodeRequest, type NodeResponse } from './http/node.ts';
 import type { HttpExchange } from './http/types.ts';
 import { resolveOptions, type ResolvedOptions, type SessionOptions } from './options.ts';
-import { openCookie, type OpenContext, type OpenedCookie } from './reader.ts';
+import { openCookie, type OpenContext, type OpenedCookie, type OpenResult } from './reader.ts';
 import { Session } from './session.ts';
 
 /** Per-request options of the Fetch form of `open` / `start`. */
@@ -57,8 +57,12 @@ export interface SessionManager<Data extends Record<string, unknown> = Record<st
    */
   revokeSession(subject: string, key: string, options?: { audience?: string }): Promise<boolean>;
   /**
-   * Logs a subject out everywhere: deletes every session and remember record listed for it.
-   * @returns how many records were revoked
+   * Logs a subject out everywhere. With server-side storage and `storeMetadata`, deletes every session and
+   * remember record listed for it in the audience; with a `revocation` store, also rejects every session
+   * of the subject created before now, in every audience, cookie sessions included (to the second: a
+   * session created in the same second as the call is not affected).
+   * @returns how many server-side records were deleted (0 with cookie storage)
+   * @throws TypeError when neither a metadata index nor a revocation store is configured
    */
   revokeSubject(subject: string, options?: { audience?: string }): Promise<number>;
   /** The validated options (no key material). */
@@ -76,6 +80,8 @@ export interface SubjectSession {
 }
 
 const MAX_CANDIDATES = 4;
+/** 400 days: the longest a browser keeps a cookie, so the longest a revocation must be remembered. */
+const MAX_COOKIE_LIFETIME = 34_560_000;
 
 /**
  * Creates a session manager.
@@ -162,7 +168,18 @@ export function createSessionManager<Data extends Record<string, unknown> = Reco
     start: start as SessionManager<Data>['start'],
     listSessions,
     revokeSession: async (subject, key, options) => (await revoke(subject, options, key)) > 0,
-    revokeSubject: (subject, options) => revoke(subject, options),
+    async revokeSubject(subject, options) {
+      const indexed = o.storage?.readMetadata !== undefined && o.storeMetadata;
+      if (!indexed && o.revocation === undefined) {
+        throw new TypeError('revokeSubject needs server-side "storage" with "storeMetadata": true, or a "revocation" store');
+      }
+      if (typeof subject !== 'string' || subject === '') throw new TypeError('subject expected a non-empty string');
+      const count = indexed ? await revoke(subject, options) : 0;
+      // Cookie sessions: every session of the subject created before now is rejected, in every audience,
+      // for as long as a cookie can live.
+      await o.revocation?.revokeSubject(subject, MAX_COOKIE_LIFETIME, Math.floor(o.now()));
+      return count;
+    },
     options: Object.freeze({ ...visible, crypto: crypto.name }),
   };
 }
@@ -205,10 +222,22 @@ async function openSession<Data extends Record<string, unknown>>(o: ResolvedOpti
     }
   };
 
+  // Opens one cookie value, then asks the revocation store (when configured) whether it was revoked.
+  const openChecked = async (value: string, kind: 'session' | 'remember'): Promise<OpenResult> => {
+    const result = await openCookie(o, value, context(kind));
+    if (!result.ok || o.revocation === undefined) return result;
+    const { header, entries } = result.cookie;
+    const subjects = [...new Set(entries.flatMap((e) => (e.subject === undefined ? [] : [e.subject])))];
+    if (await o.revocation.isRevoked(header.sid, header.creationTime, subjects, now)) {
+      return { ok: false, reason: 'revoked', detail: 'session revoked' };
+    }
+    return result;
+  };
+
   let opened: OpenedCookie | undefined;
   for (const value of sessionValues.slice(0, MAX_CANDIDATES)) {
     if (value === '') continue;
-    const result = await openCookie(o, value, context('session'));
+    const result = await openChecked(value, 'session');
     if (result.ok) {
       opened = result.cookie;
       break;
@@ -218,11 +247,11 @@ async function openSession<Data extends Record<string, unknown>>(o: ResolvedOpti
   if (opened !== undefined) {
     const exists = opened.entries.some((e) => e.audience === o.audience);
     // The remember cookie is opened (PBKDF2) only if a save or destroy needs it (spec 4.4).
-    const loadRememberCookie = async (): Promise<{ creationTime: number; storageKey: string | undefined } | undefined> => {
+    const loadRememberCookie = async (): Promise<{ sid: Uint8Array; creationTime: number; storageKey: string | undefined } | undefined> => {
       for (const value of rememberValues.slice(0, MAX_CANDIDATES)) {
         if (value === '') continue;
-        const result = await openCookie(o, value, context('remember'));
-        if (result.ok) return { creationTime: result.cookie.header.creationTime, storageKey: result.cookie.storageKey };
+        const result = await openChecked(value, 'remember');
+        if (result.ok) return { sid: result.cookie.header.sid, creationTime: result.cookie.header.creationTime, storageKey: result.cookie.storageKey };
       }
       return undefined;
     };
@@ -245,7 +274,7 @@ async function openSession<Data extends Record<string, unknown>>(o: ResolvedOpti
   if (rememberValues.length > 0) {
     for (const value of rememberValues.slice(0, MAX_CANDIDATES)) {
       if (value === '') continue;
-      const result = await openCookie(o, value, context('remember'));
+      const result = await openChecked(value, 'remember');
       if (!result.ok) {
         invalid({ reason: result.reason, cookie: 'remember', detail: result.detail });
         continue;
@@ -258,7 +287,7 @@ async function openSession<Data extends Record<string, unknown>>(o: ResolvedOpti
         opened: undefined,
         requestChunks,
         rememberChunks,
-        rememberCookie: { creationTime: h.creationTime, storageKey: result.cookie.storageKey },
+        rememberCookie: { sid: h.sid, creationTime: h.creationTime, storageKey: result.cookie.storageKey },
         rememberSent: true,
       });
       if (session.remember) await session.save();

@@ -9,6 +9,7 @@ import { defaultCrypto, nobleCrypto, type CryptoBackend } from './codec/crypto.t
 import { Flags } from './codec/header.ts';
 import { ikmFromSecret, keyMaterial, REMEMBER_ITERATIONS, type KeyMaterial, type RememberSafety } from './codec/keys.ts';
 import type { InvalidCookie } from './errors.ts';
+import { createRevocation, type Revocation, type RevocationOptions } from './revocation.ts';
 import type { Storage } from './storage/types.ts';
 
 /** A session property that can be sent as a request or response header (spec 6). */
@@ -41,15 +42,22 @@ export interface CookieOptions {
   name?: string | undefined;
   /** Remember cookie name. Default `'remember'`. */
   rememberName?: string | undefined;
-  /** `'__Host-'` (Secure, Path=/, no Domain) or `'__Secure-'` (Secure), prepended to both names. */
-  prefix?: '__Host-' | '__Secure-' | undefined;
+  /**
+   * Prepended to both names: `'__Host-'` (Secure, Path=/, no Domain), `'__Secure-'` (Secure), or `''`
+   * for none. Default: `'__Host-'`, or `'__Secure-'` when a domain or a path other than `/` is set, or
+   * none when `secure` is `false`.
+   */
+  prefix?: '__Host-' | '__Secure-' | '' | undefined;
   /** Default `'/'`. */
   path?: string | undefined;
   /** Default: none (host-only cookie). */
   domain?: string | undefined;
   /** Default `true`. */
   httpOnly?: boolean | undefined;
-  /** Default `false` (lua-resty-session's default); forced by a prefix, required by SameSite=None and Partitioned. */
+  /**
+   * Default `true`. `false` is for plain-HTTP development only (or lua-resty-session's defaults, see
+   * {@link luaRestySessionCookie}); it also drops the default prefix.
+   */
   secure?: boolean | undefined;
   /** Default `'Lax'`; `'Default'` omits the attribute. */
   sameSite?: 'Lax' | 'Strict' | 'None' | 'Default' | undefined;
@@ -58,6 +66,23 @@ export interface CookieOptions {
   /** CHIPS partitioned cookie (needs Secure). */
   partitioned?: boolean | undefined;
 }
+
+/**
+ * lua-resty-session's (and so OpenResty's) cookie defaults: `session` / `remember`, `Path=/`,
+ * `SameSite=Lax`, `HttpOnly`, no `Secure` and no prefix. Use it to share cookies with a Lua service that
+ * runs with its defaults; spread and override what your Lua side sets differently (Kong's session plugin,
+ * for instance, defaults to `secure: true` and `sameSite: 'Strict'`).
+ * @example createSessionManager({ secret, cookie: luaRestySessionCookie })
+ */
+export const luaRestySessionCookie: Readonly<CookieOptions> = Object.freeze({
+  name: 'session',
+  rememberName: 'remember',
+  prefix: '',
+  path: '/',
+  sameSite: 'Lax',
+  httpOnly: true,
+  secure: false,
+});
 
 /** Options of `createSessionManager`. Only `secret` (or `ikm`) is required. */
 export interface SessionOptions {
@@ -111,6 +136,13 @@ export interface SessionOptions {
   requestHeaders?: readonly HeaderProperty[] | undefined;
   /** Properties set as response headers by `start()`, `save()` and `setHeaders()`. */
   responseHeaders?: readonly HeaderProperty[] | undefined;
+  /**
+   * A revocation store, so that a destroyed, logged-out or regenerated session cannot be replayed even
+   * though its data lives in the cookie; also enables `revokeSubject` without server-side storage.
+   */
+  revocation?: RevocationOptions | undefined;
+  /** Send `Cache-Control: no-store` on responses that set a session cookie. Default `true`. */
+  cacheControl?: boolean | undefined;
   /** Trust `X-Forwarded-For` / `X-Forwarded-Proto` for the client address and scheme. Default `false`. */
   trustProxy?: boolean | undefined;
   /** The clock, in Unix seconds (may be fractional). Default `Date.now() / 1000`. */
@@ -159,6 +191,8 @@ export interface ResolvedOptions {
   readonly requestHeaders: readonly HeaderProperty[];
   readonly responseHeaders: readonly HeaderProperty[];
   readonly trustProxy: boolean;
+  readonly revocation: Revocation | undefined;
+  readonly cacheControl: boolean;
   readonly now: () => number;
   readonly randomBytes: (length: number) => Uint8Array;
   readonly onInvalid: ((event: InvalidCookie) => void) | undefined;
@@ -174,6 +208,13 @@ const DOMAIN = /^\.?[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9
 const HEADER_PROPERTIES = new Set(Object.keys(HEADER_NAMES));
 const BIND_FLAGS: Record<BindTarget, number> = { ip: Flags.bindIp, scheme: Flags.bindScheme, userAgent: Flags.bindUserAgent };
 const MAX_TIMEOUT = 2 ** 32 - 1;
+/** 400 days: the longest a browser keeps a cookie (RFC 6265bis). */
+const MAX_COOKIE_LIFETIME = 34_560_000;
+
+function isStorage(value: unknown): value is Storage {
+  const s = value as Partial<Storage> | null | undefined;
+  return typeof s === 'object' && s !== null && typeof s.get === 'function' && typeof s.set === 'function' && typeof s.delete === 'function';
+}
 
 let warnedShortSecret = false;
 
@@ -258,7 +299,7 @@ function resolveKeys(options: SessionOptions, crypto: CryptoBackend, logger: { w
 
 function resolveCookie(c: CookieOptions): { name: string; rememberName: string; attributes: CookieAttributes } {
   if (typeof c !== 'object' || c === null) throw new TypeError(`"cookie" expected an object, got ${describe(c)}`);
-  const prefix = c.prefix === undefined ? '' : oneOf(c.prefix, ['__Host-', '__Secure-'], 'cookie.prefix');
+  const explicitSecure = c.secure === undefined ? undefined : flag(c, 'secure', true, 'cookie.');
   const names = { name: c.name ?? 'session', rememberName: c.rememberName ?? 'remember' };
   for (const [key, value] of Object.entries(names)) {
     if (typeof value !== 'string' || !TOKEN.test(value) || value.length > 64) {
@@ -278,7 +319,17 @@ function resolveCookie(c: CookieOptions): { name: string; rememberName: string; 
   const priority = c.priority === undefined ? undefined : oneOf(c.priority, ['Low', 'Medium', 'High'], 'cookie.priority');
   const partitioned = flag(c, 'partitioned', false, 'cookie.');
   const httpOnly = flag(c, 'httpOnly', true, 'cookie.');
-  let secure = flag(c, 'secure', prefix !== '', 'cookie.');
+  // Secure defaults (ASVS 5.0 3.3.1): a Secure cookie with the __Host- prefix where the path and domain
+  // allow it, else __Secure-. `secure: false` (plain-HTTP development) and `prefix: ''` opt out.
+  const prefix =
+    c.prefix !== undefined
+      ? oneOf(c.prefix, ['__Host-', '__Secure-', ''], 'cookie.prefix')
+      : explicitSecure === false
+        ? ''
+        : domain === undefined && path === '/'
+          ? '__Host-'
+          : '__Secure-';
+  let secure = explicitSecure ?? true;
   if (prefix !== '' && !secure) throw new TypeError(`"cookie.secure" cannot be false with the ${prefix} prefix`);
   if (prefix === '__Host-') {
     if (domain !== undefined) throw new TypeError('"cookie.domain" must not be set with the __Host- prefix');
@@ -315,8 +366,17 @@ export function resolveOptions(options: SessionOptions): ResolvedOptions {
   const headerList = (name: 'requestHeaders' | 'responseHeaders'): HeaderProperty[] =>
     list<HeaderProperty>(options, name).map((p) => oneOf(p, [...HEADER_PROPERTIES] as HeaderProperty[], name));
   const storage = options.storage;
-  if (storage !== undefined && (typeof storage !== 'object' || storage === null || typeof storage.get !== 'function' || typeof storage.set !== 'function' || typeof storage.delete !== 'function')) {
+  if (storage !== undefined && !isStorage(storage)) {
     throw new TypeError(`"storage" expected a Storage (an object with get, set and delete), got ${describe(storage)}`);
+  }
+  let revocation: Revocation | undefined;
+  if (options.revocation !== undefined) {
+    const r = options.revocation;
+    if (typeof r !== 'object' || r === null || !isStorage(r.storage)) {
+      throw new TypeError(`"revocation.storage" expected a Storage (an object with get, set and delete), got ${describe(r?.storage)}`);
+    }
+    if (r.failMode !== undefined) oneOf(r.failMode, ['closed', 'open'], 'revocation.failMode');
+    revocation = createRevocation(crypto, r, (m) => logger.warn(m));
   }
   for (const name of ['now', 'randomBytes', 'onInvalid'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'function') throw new TypeError(`"${name}" expected a function, got ${describe(options[name])}`);
@@ -340,8 +400,9 @@ export function resolveOptions(options: SessionOptions): ResolvedOptions {
     },
     rememberTimeouts: {
       idling: 0,
-      rolling: seconds(options, 'rememberRollingTimeout', 604800),
-      absolute: seconds(options, 'rememberAbsoluteTimeout', 2592000),
+      // A persistent cookie lives at most 400 days (RFC 6265bis); so do these timeouts.
+      rolling: seconds(options, 'rememberRollingTimeout', 604800, MAX_COOKIE_LIFETIME),
+      absolute: seconds(options, 'rememberAbsoluteTimeout', 2592000, MAX_COOKIE_LIFETIME),
     },
     touchThreshold: seconds(options, 'touchThreshold', 60),
     staleTtl: seconds(options, 'staleTtl', 10),
@@ -355,6 +416,8 @@ export function resolveOptions(options: SessionOptions): ResolvedOptions {
     requestHeaders: headerList('requestHeaders'),
     responseHeaders: headerList('responseHeaders'),
     trustProxy: flag(options, 'trustProxy', false),
+    revocation,
+    cacheControl: flag(options, 'cacheControl', true),
     now: options.now ?? (() => Date.now() / 1000),
     randomBytes,
     onInvalid: options.onInvalid,

@@ -51,6 +51,7 @@ interface Current {
 
 /** The remember cookie the client holds. */
 interface RememberCookie {
+  readonly sid: Uint8Array;
   readonly creationTime: number;
   readonly storageKey: string | undefined;
 }
@@ -105,6 +106,9 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
   #rememberSent: boolean;
   #loadRememberCookie: (() => Promise<RememberCookie | undefined>) | undefined;
   #chunks: number;
+  #noStoreSent = false;
+  /** The subject changed since the session was loaded: the next save rotates the id (fixation). */
+  #rotate = false;
   #rememberChunks: number;
 
   /** @internal Sessions are created by `SessionManager.open()` and `start()`. */
@@ -293,12 +297,14 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
   }
 
   /**
-   * Sets the subject; `undefined` clears it.
+   * Sets the subject; `undefined` clears it. Changing the subject of a saved session makes its next save
+   * a `regenerate()`: a new id, with the old one unusable at once (fixation defence).
    * @param subject - typically the authenticated user's id
    */
   setSubject(subject: string | undefined): this {
     this.#assertUsable();
     if (subject !== undefined && typeof subject !== 'string') throw new TypeError('subject expected a string or undefined');
+    if (subject !== this.#entry.subject && this.#current !== undefined) this.#rotate = true;
     this.#entry.subject = subject;
     return this;
   }
@@ -422,7 +428,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     const value = o.storage !== undefined ? headerText : headerText + c.payload;
     const count = o.storage !== undefined ? 1 : chunkCount(o.cookieName.length, value.length);
     const first = value.slice(0, firstChunkLength(o.cookieName, value.length, count));
-    this.#x.setCookie(o.cookieName, `${o.cookieName}=${first}${o.cookieAttributes}`);
+    this.#setCookie(o.cookieName, `${o.cookieName}=${first}${o.cookieAttributes}`);
     return true;
   }
 
@@ -473,14 +479,20 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     this.#x.assertWritable();
     const o = this.#o;
     const now = Math.floor(this.#o.now());
+    if (o.storage !== undefined || o.revocation !== undefined) await this.#resolveRememberCookie();
+    if (o.revocation !== undefined) {
+      const c = this.#current;
+      if (c !== undefined) await o.revocation.revokeId(c.sid, this.#lifetimeLeft(c.creationTime, c.rollingOffset, this.timeouts, now), now);
+      const r = this.#rememberCookie;
+      if (r !== undefined) await o.revocation.revokeId(r.sid, this.#lifetimeLeft(r.creationTime, now - r.creationTime, o.rememberTimeouts, now), now);
+    }
     if (o.storage !== undefined) {
-      await this.#resolveRememberCookie();
       const c = this.#current;
       if (c?.storageKey !== undefined) await this.#storage(() => o.storage!.delete(o.cookieName, c.storageKey!, now, this.#metadata()), 'delete');
       const r = this.#rememberCookie;
       if (r?.storageKey !== undefined) await this.#storage(() => o.storage!.delete(o.rememberName, r.storageKey!, now, this.#metadata()), 'delete');
     }
-    const expire = (name: string): void => this.#x.setCookie(name, `${name}=${o.cookieAttributes}${EXPIRED}`);
+    const expire = (name: string): void => this.#setCookie(name, `${name}=${o.cookieAttributes}${EXPIRED}`);
     expire(o.cookieName);
     for (let i = 2; i <= this.#chunks; i++) expire(chunkName(o.cookieName, i));
     if (this.#rememberSent || this.#rememberCookie !== undefined) {
@@ -554,6 +566,15 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
 
   // ---------------------------------------------------------------- internals
 
+  /** Writes one Set-Cookie line; the first also sends `Cache-Control: no-store` (unless opted out). */
+  #setCookie(name: string, line: string): void {
+    this.#x.setCookie(name, line);
+    if (this.#o.cacheControl && !this.#noStoreSent) {
+      this.#x.setResponseHeader('Cache-Control', 'no-store');
+      this.#noStoreSent = true;
+    }
+  }
+
   #assertUsable(): void {
     if (this.#state === 'closed') throw new SessionError('SESSION_CLOSED', 'the session was destroyed, logged out or closed');
   }
@@ -590,6 +611,21 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     this.#rememberCookie ??= await load();
   }
 
+  /** The subjects of this session's entries, for the revocation check. */
+  #subjects(): string[] {
+    const out = new Set<string>();
+    for (const e of this.#entries) if (e.subject !== undefined) out.add(e.subject);
+    return [...out];
+  }
+
+  /** Seconds a cookie could still be accepted: the rolling or absolute time left (idling can be extended). */
+  #lifetimeLeft(creationTime: number, rollingOffset: number, t: Timeouts, now: number): number {
+    let left = MAX_TTL;
+    if (t.rolling > 0) left = Math.min(left, t.rolling - (now - creationTime - rollingOffset));
+    if (t.absolute > 0) left = Math.min(left, t.absolute - (now - creationTime));
+    return Math.max(left, 1);
+  }
+
   /** Store TTL: the rolling or absolute time left, whichever is closer (fixes spec bug 10.1). */
   #storeTtl(t: Timeouts, now: number, creationTime: number): number {
     let ttl = t.rolling > 0 && t.rolling < MAX_TTL ? t.rolling : MAX_TTL;
@@ -601,12 +637,18 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
    * Seals the entries under a fresh session id and writes the cookie (and record).
    * @param dropOld - delete the previous record at once instead of keeping it `staleTtl` seconds
    */
-  async #save(dropOld: boolean): Promise<void> {
+  async #save(regenerate: boolean): Promise<void> {
     const o = this.#o;
     this.#x.assertWritable();
-    if (this.remember || o.storage !== undefined) await this.#resolveRememberCookie();
+    if (this.remember || o.storage !== undefined || o.revocation !== undefined) await this.#resolveRememberCookie();
     const now = Math.floor(o.now());
     const prev = this.#current;
+    const dropOld = regenerate || this.#rotate;
+    // Resurrection: a request that loaded the session before another one destroyed it must not bring
+    // it back by saving (security checklist case 34).
+    if (prev !== undefined && o.revocation !== undefined && (await o.revocation.isRevoked(prev.sid, prev.creationTime, this.#subjects(), now))) {
+      throw revokedError();
+    }
     if (o.enforceSameSubject) {
       const subject = this.#entry.subject;
       this.#entries = this.#entries.filter((e) => e === this.#entry || e.subject === subject);
@@ -627,7 +669,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     const sealed = sealedText(raw);
 
     // Prepare the remember cookie before writing anything, so a failure leaves the response untouched.
-    const rememberLines = remember ? await this.#sealRemember(now, encoded.bytes, encoded.deflated) : undefined;
+    const rememberLines = remember ? await this.#sealRemember(now, encoded.bytes, encoded.deflated, dropOld) : undefined;
 
     let storageKey: string | undefined;
     let lines: Array<[string, string]>;
@@ -649,6 +691,12 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
           }),
         'save',
       );
+      // The previous record must still exist after the new one is written: if another request destroyed
+      // it meanwhile, the new record is withdrawn instead of resurrecting the session.
+      if (prev?.storageKey !== undefined && (await this.#storage(() => o.storage!.get(o.cookieName, prev.storageKey!, now), 'read')) === null) {
+        await this.#storage(() => o.storage!.delete(o.cookieName, storageKey!, now, this.#metadata()), 'delete');
+        throw revokedError();
+      }
       if (dropOld && prev?.storageKey !== undefined) {
         await this.#storage(() => o.storage!.delete(o.cookieName, prev.storageKey!, now, this.#metadata()), 'delete');
       }
@@ -657,18 +705,22 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
       lines = this.#chunkLines(o.cookieName, sealed.header + sealed.payload, '');
     }
     if (rememberLines !== undefined) await rememberLines.commit();
+    if (dropOld && prev !== undefined && o.revocation !== undefined) {
+      await o.revocation.revokeId(prev.sid, this.#lifetimeLeft(prev.creationTime, prev.rollingOffset, this.timeouts, now), now);
+    }
+    this.#rotate = false;
 
-    for (const [name, line] of lines) this.#x.setCookie(name, line);
+    for (const [name, line] of lines) this.#setCookie(name, line);
     for (let i = lines.length + 1; i <= this.#chunks; i++) {
       const name = chunkName(o.cookieName, i);
-      this.#x.setCookie(name, `${name}=${o.cookieAttributes}${EXPIRED}`);
+      this.#setCookie(name, `${name}=${o.cookieAttributes}${EXPIRED}`);
     }
     this.#chunks = lines.length;
     if (rememberLines !== undefined) {
-      for (const [name, line] of rememberLines.lines) this.#x.setCookie(name, line);
+      for (const [name, line] of rememberLines.lines) this.#setCookie(name, line);
       for (let i = rememberLines.lines.length + 1; i <= this.#rememberChunks; i++) {
         const name = chunkName(o.rememberName, i);
-        this.#x.setCookie(name, `${name}=${o.cookieAttributes}${EXPIRED}`);
+        this.#setCookie(name, `${name}=${o.cookieAttributes}${EXPIRED}`);
       }
       this.#rememberChunks = rememberLines.lines.length;
     } else if (this.#rememberSent || this.#rememberCookie !== undefined) {
@@ -678,7 +730,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
       }
       for (let i = 1; i <= Math.max(this.#rememberChunks, 1); i++) {
         const name = chunkName(o.rememberName, i);
-        this.#x.setCookie(name, `${name}=${o.cookieAttributes}${EXPIRED}`);
+        this.#setCookie(name, `${name}=${o.cookieAttributes}${EXPIRED}`);
       }
       this.#rememberChunks = 0;
       this.#rememberCookie = undefined;
@@ -716,6 +768,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     now: number,
     plaintext: Uint8Array,
     deflated: boolean,
+    rotate: boolean,
   ): Promise<{ lines: Array<[string, string]>; commit(): Promise<void> }> {
     const o = this.#o;
     const sid = o.randomBytes(32);
@@ -732,7 +785,9 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     const extra = `; Expires=${httpDate(now + maxAge)}; Max-Age=${maxAge}`;
     const storageKey = o.storage !== undefined ? storageKeyOf(o, sid) : undefined;
     const lines = o.storage !== undefined ? [[o.rememberName, `${o.rememberName}=${sealed.header}${o.cookieAttributes}${extra}`] as [string, string]] : this.#chunkLines(o.rememberName, sealed.header + sealed.payload, extra);
-    const old = this.#rememberCookie?.storageKey;
+    const previous = this.#rememberCookie;
+    // On rotation the old remember cookie dies at once too; otherwise it stays readable `staleTtl`.
+    const old = rotate ? undefined : previous?.storageKey;
     return {
       lines,
       commit: async () => {
@@ -754,11 +809,21 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
             'save',
           );
         }
-        this.#rememberCookie = { creationTime, storageKey };
+        if (rotate && previous !== undefined) {
+          if (o.storage !== undefined && previous.storageKey !== undefined) {
+            await this.#storage(() => o.storage!.delete(o.rememberName, previous.storageKey!, now, this.#metadata()), 'delete');
+          }
+          await o.revocation?.revokeId(previous.sid, this.#lifetimeLeft(previous.creationTime, now - previous.creationTime, o.rememberTimeouts, now), now);
+        }
+        this.#rememberCookie = { sid, creationTime, storageKey };
         this.#rememberSent = true;
       },
     };
   }
+}
+
+function revokedError(): SessionError {
+  return new SessionError('SESSION_REVOKED', 'the session was destroyed or revoked while this request was using it');
 }
 
 function assertName(name: string): void {

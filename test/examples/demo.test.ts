@@ -115,6 +115,19 @@ describe('examples/demo.ts over HTTP', () => {
     assert.equal((await browser.home())['Visits'], '3');
   });
 
+  test('over plain HTTP the demo sets `session` without Secure or a prefix (cookie.secure: false)', async () => {
+    const browser = client(base);
+    const response = await browser.request('/');
+    const [line, ...rest] = response.headers.getSetCookie();
+    assert.deepEqual(rest, []);
+    assert.match(line ?? '', /^session=[A-Za-z0-9_-]+; Path=\/; SameSite=Lax; HttpOnly$/);
+    assert.doesNotMatch(line ?? '', /Secure|__Host-|__Secure-/);
+    const login = await browser.post('/login', { subject: 'alice', remember: 'on' });
+    const remember = login.headers.getSetCookie().find((l) => l.startsWith('remember='));
+    assert.ok(remember !== undefined);
+    assert.doesNotMatch(remember, /Secure/);
+  });
+
   test('the page shows the remaining timeouts and never the full session id', async () => {
     const browser = client(base);
     const response = await browser.request('/');

@@ -11,7 +11,9 @@ function manager(extra: Partial<SessionOptions> = {}) {
   return createSessionManager({ secret: LONG_SECRET, logger: quietLogger, ...extra });
 }
 
-const sessionLines = (lines: readonly string[], name = 'session'): string[] => lines.filter((l) => l.startsWith(`${name}=`));
+/** The session cookie's name under the default cookie options (Secure, `__Host-` prefix). */
+const SESSION = '__Host-session';
+const sessionLines = (lines: readonly string[], name = SESSION): string[] => lines.filter((l) => l.startsWith(`${name}=`));
 
 /** A promise resolved from outside (to carry a result out of a request handler). */
 function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
@@ -47,7 +49,7 @@ describe('node:http transport (real server)', () => {
           assert.equal(await res.text(), String(visit));
           const lines = res.headers.getSetCookie();
           assert.equal(sessionLines(lines).length, 1);
-          assert.match(lines[0]!, /; Path=\/; SameSite=Lax; HttpOnly$/);
+          assert.match(lines[0]!, /^__Host-session=[A-Za-z0-9_-]+; Path=\/; SameSite=Lax; Secure; HttpOnly$/);
           jar.update(lines);
         }
         const peek = await fetch(`${base}/peek`, { headers: { cookie: jar.header()! } });
@@ -179,7 +181,7 @@ describe('Fetch transport', () => {
     s1.set('cart', ['apple']);
     await s1.save();
     const [line] = h1.getSetCookie();
-    assert.match(line!, /^session=[A-Za-z0-9_-]+; Path=\/; SameSite=Lax; Secure; HttpOnly$/);
+    assert.match(line!, /^__Host-session=[A-Za-z0-9_-]+; Path=\/; SameSite=Lax; Secure; HttpOnly$/);
 
     const h2 = new Headers();
     const s2 = await sessions.start(get('https://example.com/cart', cookieOf(h1)), h2);
@@ -254,7 +256,7 @@ describe('Fetch transport', () => {
     assert.equal(await first.text(), 'visit 1');
     const lines = first.headers.getSetCookie();
     assert.equal(lines.length, 1);
-    assert.ok(lines[0]!.startsWith('session='));
+    assert.ok(lines[0]!.startsWith(`${SESSION}=`));
     assert.equal(first.headers.get('content-type'), 'text/plain');
     const second = await handle(new Request('https://shop.example/', { headers: { cookie: lines[0]!.split(';', 1)[0]! } }));
     assert.equal(await second.text(), 'visit 2');
