@@ -41,6 +41,9 @@ export function storageKeyOf(options: ResolvedOptions, sid: Uint8Array): string 
   return base64urlEncode(options.hashStorageKey ? options.crypto.sha256(sid) : sid);
 }
 
+/** Seconds a cookie's times may run ahead of this server's clock (another node's clock, rounding). */
+export const MAX_CLOCK_SKEW = 60;
+
 /** Reserved attribute holding per-session timeout overrides (`setIdlingTimeout` and friends). */
 export const TIMEOUTS_KEY = '@timeouts';
 
@@ -62,6 +65,9 @@ export function effectiveTimeouts(defaults: Timeouts, data: Record<string, unkno
 export function expiry(header: ParsedHeader, now: number, t: Timeouts, remember: boolean): string | undefined {
   const lifetime = now - header.creationTime;
   const kind = remember ? 'session remember' : 'session';
+  // A cookie from the future (clock skew beyond a minute, or forged times) is refused rather than trusted
+  // with a negative age (security checklist case 28).
+  if (header.creationTime + header.rollingOffset + header.idlingOffset > now + MAX_CLOCK_SKEW) return 'session creation time is in the future';
   if (lifetime > Limits.rollingOffset) return 'session lifetime exceeded';
   if (t.absolute > 0 && lifetime > t.absolute) return `${kind} absolute timeout exceeded`;
   const rolling = lifetime - header.rollingOffset;
