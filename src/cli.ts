@@ -55,13 +55,17 @@ export const USAGE = `Usage:
   httpsession help                       print this help
 
 COOKIE is a cookie value, or a whole Cookie header value ("Cookie: session=...; session2=...").
+In a header the cookie is looked for as session (lua-resty-session's name), __Host-session or
+__Secure-session (httpsession's secure defaults); with --remember as remember, __Host-remember or
+__Secure-remember. --cookie-name gives any other name.
 
 Options of inspect:
   --secret S              a secret; repeat for fallbacks (the first given is the current key)
   --ikm-hex H             raw key material, 64 hex characters; repeatable like --secret
   --now UNIX              the time to check the timeouts at, Unix seconds (default: now)
   --audience A            whose per-session timeouts apply (default: default)
-  --cookie-name NAME      the cookie to read from a Cookie header (default: session, or remember)
+  --cookie-name NAME      the cookie to read from a Cookie header, prefix included
+                          (default: session, __Host-session or __Secure-session; see above)
   --remember              COOKIE is a remember cookie
   --remember-safety L     none | low | medium | high | very-high (default: medium)
   --bind-ip IP            the client address the cookie may be bound to
@@ -210,9 +214,14 @@ function quoteFlag(arg: string): string {
 
 interface ParsedInspect {
   readonly cookie: string;
-  readonly options: ResolvedOptions;
   readonly kind: 'session' | 'remember';
-  readonly cookieName: string;
+  /**
+   * The names to look for in a Cookie header: `--cookie-name`, or else the default name bare and with
+   * each prefix (`session`, `__Host-session`, `__Secure-session`). A bare value is read as the first.
+   */
+  readonly cookieNames: readonly string[];
+  /** The options to read a cookie of that (full) name with: the reader takes the chunk layout from its length. */
+  readonly optionsFor: (cookieName: string) => ResolvedOptions;
   readonly storage: boolean;
   readonly now: number;
   readonly bind: { readonly ip: string | undefined; readonly scheme: string | undefined; readonly userAgent: string | undefined };
@@ -264,8 +273,11 @@ function parseInspect(args: readonly string[], io: CliIo): ParsedInspect | 'help
   else if (/^\d+(\.\d+)?$/.test(values.now)) now = Math.floor(Number(values.now));
   else throw new UsageError('--now expects Unix seconds');
 
-  const cookieName = values['cookie-name'] ?? (remember ? 'remember' : 'session');
-  if (!TOKEN.test(cookieName)) throw new UsageError('--cookie-name expects a cookie name');
+  const explicitName = values['cookie-name'];
+  if (explicitName !== undefined && !TOKEN.test(explicitName)) throw new UsageError('--cookie-name expects a cookie name');
+  const baseName = remember ? 'remember' : 'session';
+  // Without --cookie-name: lua-resty-session's name and httpsession's prefixed defaults.
+  const cookieNames = explicitName !== undefined ? [explicitName] : [baseName, `__Host-${baseName}`, `__Secure-${baseName}`];
 
   const safety = values['remember-safety']?.toLowerCase();
   if (safety !== undefined && !Object.hasOwn(REMEMBER_ITERATIONS, safety)) {
@@ -288,11 +300,6 @@ function parseInspect(args: readonly string[], io: CliIo): ParsedInspect | 'help
       },
     },
   };
-  // The reader derives the chunk layout from the name's length, so the name goes into the options.
-  // The other name is unused here; it only has to differ.
-  sessionOptions.cookie = remember
-    ? { rememberName: cookieName, ...(cookieName === 'session' ? { name: 'session-cli' } : {}) }
-    : { name: cookieName, ...(cookieName === 'remember' ? { rememberName: 'remember-cli' } : {}) };
   if (values.audience !== undefined) sessionOptions.audience = values.audience;
   if (safety !== undefined) sessionOptions.rememberSafety = safety as RememberSafety;
   if (remember) {
@@ -306,18 +313,31 @@ function parseInspect(args: readonly string[], io: CliIo): ParsedInspect | 'help
   const storage = values.storage === true;
   if (storage) sessionOptions.storage = PROBE_STORAGE;
 
-  let options: ResolvedOptions;
-  try {
-    options = resolveOptions(sessionOptions);
-  } catch (err) {
-    if (!(err instanceof TypeError || err instanceof RangeError)) throw err;
-    throw new UsageError(err.message.replace(/"(\w+)"/g, (all, name: string) => OPTION_FLAGS[name] ?? all));
-  }
+  const resolved = new Map<string, ResolvedOptions>();
+  const optionsFor = (cookieName: string): ResolvedOptions => {
+    let options = resolved.get(cookieName);
+    if (options !== undefined) return options;
+    // The reader derives the chunk layout from the name's length, so the name goes into the options,
+    // whole: `prefix: ''` keeps the default prefix from being prepended to it. The other name is unused
+    // here; it only has to differ.
+    const cookie = remember
+      ? { prefix: '' as const, rememberName: cookieName, ...(cookieName === 'session' ? { name: 'session-cli' } : {}) }
+      : { prefix: '' as const, name: cookieName, ...(cookieName === 'remember' ? { rememberName: 'remember-cli' } : {}) };
+    try {
+      options = resolveOptions({ ...sessionOptions, cookie });
+    } catch (err) {
+      if (!(err instanceof TypeError || err instanceof RangeError)) throw err;
+      throw new UsageError(err.message.replace(/"(\w+)"/g, (all, name: string) => OPTION_FLAGS[name] ?? all));
+    }
+    resolved.set(cookieName, options);
+    return options;
+  };
+  optionsFor(cookieNames[0]!); // usage errors now, before any cookie is read
   return {
     cookie: positionals[0]!,
-    options,
     kind: remember ? 'remember' : 'session',
-    cookieName,
+    cookieNames,
+    optionsFor,
     storage,
     now,
     bind: { ip: values['bind-ip'], scheme: values['bind-scheme'], userAgent: values['bind-user-agent'] },
@@ -340,20 +360,30 @@ const PROBE_STORAGE: Storage = {
 };
 
 interface Candidate {
+  /** The cookie's name (its first chunk's). */
+  readonly name: string;
   /** The first (or only) chunk's value. */
   readonly value: string;
   readonly chunk: (index: number) => string | undefined;
 }
 
-/** The cookie values to try, each with a way to find its chunks. */
-function cookieCandidates(input: string, name: string): Candidate[] {
+/** The cookie values to try, under any of `names`, each with a way to find its chunks. */
+function cookieCandidates(input: string, names: readonly string[]): Candidate[] {
   const text = input.trim().replace(/^cookie\s*:\s*/i, '');
-  if (!text.includes('=') && !text.includes(';')) return [splitJoined(text, name)];
-  const cookies = collectCookies(text, (n) => n === name || (n.startsWith(name) && /^[2-9]$/.test(n.slice(name.length))));
-  const values = cookies[name];
-  if (values === undefined) throw new UsageError(`inspect: no cookie named ${JSON.stringify(name)} in the Cookie header (see --cookie-name)`);
-  const chunk = (i: number): string | undefined => cookies[`${name}${i}`]?.[0];
-  return values.map((value) => ({ value, chunk }));
+  if (!text.includes('=') && !text.includes(';')) return [splitJoined(text, names[0]!)];
+  const isWanted = (n: string): boolean => names.some((name) => n === name || (n.startsWith(name) && /^[2-9]$/.test(n.slice(name.length))));
+  const cookies = collectCookies(text, isWanted);
+  const out: Candidate[] = [];
+  for (const name of names) {
+    const chunk = (i: number): string | undefined => cookies[`${name}${i}`]?.[0];
+    for (const value of cookies[name] ?? []) out.push({ name, value, chunk });
+  }
+  if (out.length === 0) {
+    const quoted = names.map((n) => JSON.stringify(n));
+    const list = quoted.length === 1 ? quoted[0]! : `${quoted.slice(0, -1).join(', ')} or ${quoted.at(-1)!}`;
+    throw new UsageError(`inspect: no cookie named ${list} in the Cookie header (see --cookie-name)`);
+  }
+  return out;
 }
 
 /**
@@ -363,12 +393,12 @@ function cookieCandidates(input: string, name: string): Candidate[] {
  */
 function splitJoined(value: string, name: string): Candidate {
   const header = parseHeader(value);
-  const none = { value, chunk: () => undefined };
+  const none = { name, value, chunk: () => undefined };
   if (header === null || (header.flags & Flags.storage) !== 0 || value.length !== HEADER_TEXT_SIZE + header.dataSize) return none;
   const count = chunkCount(name.length, value.length);
   if (count < 2) return none;
   const parts = splitChunks(name, value, count);
-  return { value: parts[0]!, chunk: (i) => parts[i - 1] };
+  return { name, value: parts[0]!, chunk: (i) => parts[i - 1] };
 }
 
 async function inspect(args: readonly string[], io: CliIo): Promise<number> {
@@ -377,17 +407,23 @@ async function inspect(args: readonly string[], io: CliIo): Promise<number> {
     io.stdout(USAGE);
     return ExitCode.ok;
   }
+  const candidates = cookieCandidates(parsed.cookie, parsed.cookieNames);
   const reports: InspectReport[] = [];
-  for (const { value, chunk } of cookieCandidates(parsed.cookie, parsed.cookieName)) reports.push(await inspectValue(parsed, value, chunk));
+  for (const { name, value, chunk } of candidates) reports.push(await inspectValue(parsed, parsed.optionsFor(name), value, chunk));
   // Like the server, try every cookie of that name (a parent domain's cookie may come first).
   const chosen = reports.find((r) => r.valid) ?? reports.find((r) => r.keyIndex !== null) ?? reports[0]!;
-  if (reports.length > 1) io.stderr(`note: ${reports.length} cookies named ${parsed.cookieName}; showing #${reports.indexOf(chosen) + 1}\n`);
-  for (const hint of hints(parsed, chosen)) io.stderr(`note: ${hint}\n`);
+  const chosenName = candidates[reports.indexOf(chosen)]!.name;
+  if (reports.length > 1) {
+    const names = [...new Set(candidates.map((c) => c.name))];
+    const which = names.length > 1 ? ` (${chosenName})` : '';
+    io.stderr(`note: ${reports.length} cookies named ${names.join(', ')}; showing #${reports.indexOf(chosen) + 1}${which}\n`);
+  }
+  for (const hint of hints(parsed, chosen, chosenName)) io.stderr(`note: ${hint}\n`);
   io.stdout(`${JSON.stringify(chosen, null, 2)}\n`);
   return chosen.valid ? ExitCode.ok : ExitCode.invalid;
 }
 
-function hints(parsed: ParsedInspect, report: InspectReport): string[] {
+function hints(parsed: ParsedInspect, report: InspectReport, cookieName: string): string[] {
   const out: string[] = [];
   const flags = report.header?.flags ?? 0;
   if (report.reason === 'flags') {
@@ -398,13 +434,18 @@ function hints(parsed: ParsedInspect, report: InspectReport): string[] {
     out.push(`the cookie is bound to its client: check ${wanted.join(', ')}`);
   }
   if (report.reason === 'missing-chunk' && !/[=;]/.test(parsed.cookie)) {
-    out.push(`the cookie is chunked: pass the whole Cookie header (${parsed.cookieName}=...; ${parsed.cookieName}2=...)`);
+    out.push(`the cookie is chunked: pass the whole Cookie header (${cookieName}=...; ${cookieName}2=...)`);
   }
   return out;
 }
 
-async function inspectValue(parsed: ParsedInspect, value: string, chunk: (index: number) => string | undefined): Promise<InspectReport> {
-  const { options, now, kind } = parsed;
+async function inspectValue(
+  parsed: ParsedInspect,
+  options: ResolvedOptions,
+  value: string,
+  chunk: (index: number) => string | undefined,
+): Promise<InspectReport> {
+  const { now, kind } = parsed;
   const binding = (flags: number): Uint8Array | undefined => {
     if ((flags & BIND_MASK) === 0) return undefined;
     return bindDigest(options.crypto, [

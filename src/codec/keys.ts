@@ -7,8 +7,14 @@
  * `HKDF-Expand(PRK, "authentication:" || sid, 32)` the header MAC key.
  * The remember cookie's encryption key comes from PBKDF2 instead; its MAC key still from HKDF.
  *
+ * The expand results are cached per key material in a bounded LRU keyed by the exact session id bytes: a
+ * save derives the keys of the id it mints, and the next request opens that very id, so it finds them
+ * here instead of deriving them again. The keys are a pure function of (PRK, id), the id is random, and a
+ * hit hands out copies, so the cache changes no result and no caller can alter another's keys.
+ *
  * @module
  */
+import { BoundedCache } from './cache.ts';
 import type { CryptoBackend } from './crypto.ts';
 
 const encoder = new TextEncoder();
@@ -16,6 +22,78 @@ const ENCRYPTION = encoder.encode('encryption:');
 const AUTHENTICATION = encoder.encode('authentication:');
 const ZERO_SALT = new Uint8Array(32);
 const ONE = new Uint8Array([1]);
+
+/** How many session ids' keys are cached per key material and backend (about 150 bytes each). */
+export const DERIVED_KEYS_CACHE_SIZE = 1024;
+/** Session ids longer than this (never ours: they are 32 bytes) bypass the cache. */
+const MAX_CACHED_SID = 64;
+
+/**
+ * The cached expand results of one key material under one backend: the MAC keys and the AES key || IV of
+ * the last session ids, as one-byte-per-character strings (immutable, and compact: no typed array per key).
+ */
+interface DerivedKeys {
+  readonly mac: BoundedCache<string>;
+  readonly encryption: BoundedCache<string>;
+}
+
+/** Per backend, then per key material: a cross-check of two backends on one material stays a real check. */
+const derivedCaches = new WeakMap<CryptoBackend, WeakMap<KeyMaterial, DerivedKeys>>();
+
+function derivedKeys(crypto: CryptoBackend, material: KeyMaterial): DerivedKeys {
+  let byMaterial = derivedCaches.get(crypto);
+  if (byMaterial === undefined) {
+    byMaterial = new WeakMap();
+    derivedCaches.set(crypto, byMaterial);
+  }
+  let keys = byMaterial.get(material);
+  if (keys === undefined) {
+    keys = {
+      mac: new BoundedCache<string>({ maxEntries: DERIVED_KEYS_CACHE_SIZE }),
+      encryption: new BoundedCache<string>({ maxEntries: DERIVED_KEYS_CACHE_SIZE }),
+    };
+    byMaterial.set(material, keys);
+  }
+  return keys;
+}
+
+/** Bytes as a string of one character per byte: equal strings if and only if equal bytes. */
+function byteString(bytes: Uint8Array): string {
+  return String.fromCharCode.apply(null, bytes as unknown as number[]);
+}
+
+/** A fresh array of the character codes of a {@link byteString}. */
+function stringBytes(text: string, start: number, end: number): Uint8Array {
+  const out = new Uint8Array(end - start);
+  for (let i = start; i < end; i++) out[i - start] = text.charCodeAt(i);
+  return out;
+}
+
+/**
+ * Empties the derived-key cache of one key material under one backend (for tests and diagnostics).
+ * @param crypto - the backend
+ * @param material - the key material whose cached keys to drop
+ * @returns how many keys were dropped (MAC keys and encryption keys)
+ */
+export function clearDerivedKeys(crypto: CryptoBackend, material: KeyMaterial): number {
+  const keys = derivedCaches.get(crypto)?.get(material);
+  if (keys === undefined) return 0;
+  const size = keys.mac.size + keys.encryption.size;
+  keys.mac.clear();
+  keys.encryption.clear();
+  return size;
+}
+
+/**
+ * How many keys are cached for one key material under one backend (for tests and diagnostics).
+ * @param crypto - the backend
+ * @param material - the key material
+ * @returns the number of cached MAC keys and encryption keys
+ */
+export function derivedKeysCached(crypto: CryptoBackend, material: KeyMaterial): { mac: number; encryption: number } {
+  const keys = derivedCaches.get(crypto)?.get(material);
+  return { mac: keys?.mac.size ?? 0, encryption: keys?.encryption.size ?? 0 };
+}
 
 /** AES-256-GCM key and IV for one session id. */
 export interface EncryptionKey {
@@ -76,6 +154,20 @@ function info(label: Uint8Array, sid: Uint8Array): Uint8Array {
  * @param sid - the 32 raw session id bytes
  */
 export function deriveEncryptionKey(crypto: CryptoBackend, material: KeyMaterial, sid: Uint8Array): EncryptionKey {
+  if (sid.length > MAX_CACHED_SID) return expandEncryptionKey(crypto, material, sid);
+  const cache = derivedKeys(crypto, material).encryption;
+  const id = byteString(sid);
+  const cached = cache.get(id);
+  if (cached === undefined) {
+    const fresh = expandEncryptionKey(crypto, material, sid);
+    cache.set(id, byteString(fresh.key) + byteString(fresh.iv));
+    return fresh;
+  }
+  // Fresh arrays on every call: no caller can change what another one gets.
+  return { key: stringBytes(cached, 0, 32), iv: stringBytes(cached, 32, 44) };
+}
+
+function expandEncryptionKey(crypto: CryptoBackend, material: KeyMaterial, sid: Uint8Array): EncryptionKey {
   const label = info(ENCRYPTION, sid);
   // HKDF-Expand for L = 44: T(1) = HMAC(prk, info || 1), T(2) = HMAC(prk, T(1) || info || 2).
   const t1 = crypto.hmacSha256(material.prk, label, ONE);
@@ -94,6 +186,17 @@ export function deriveEncryptionKey(crypto: CryptoBackend, material: KeyMaterial
  * @param sid - the 32 raw session id bytes
  */
 export function deriveMacKey(crypto: CryptoBackend, material: KeyMaterial, sid: Uint8Array): Uint8Array {
+  if (sid.length > MAX_CACHED_SID) return expandMacKey(crypto, material, sid);
+  const cache = derivedKeys(crypto, material).mac;
+  const id = byteString(sid);
+  const cached = cache.get(id);
+  if (cached !== undefined) return stringBytes(cached, 0, 32);
+  const fresh = expandMacKey(crypto, material, sid);
+  cache.set(id, byteString(fresh));
+  return fresh;
+}
+
+function expandMacKey(crypto: CryptoBackend, material: KeyMaterial, sid: Uint8Array): Uint8Array {
   return crypto.hmacSha256(material.prk, info(AUTHENTICATION, sid), ONE);
 }
 

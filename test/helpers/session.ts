@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { parseHeader, type ParsedHeader } from '../../src/codec/seal.ts';
 import type { InvalidCookie } from '../../src/errors.ts';
 import { createSessionManager, type SessionManager } from '../../src/manager.ts';
-import type { SessionOptions } from '../../src/options.ts';
+import { luaRestySessionCookie, type SessionOptions } from '../../src/options.ts';
 import type { Session } from '../../src/session.ts';
 import { fixedClock, sequenceRandom, type FixedClock } from '../../src/testing/index.ts';
 
@@ -45,6 +45,11 @@ export interface Bed {
   manager<D extends Record<string, unknown> = Record<string, any>>(options?: SessionOptions): SessionManager<D>;
 }
 
+/**
+ * A test bed whose managers use lua-resty-session's cookie defaults ({@link luaRestySessionCookie}:
+ * `session` / `remember`, no Secure, no prefix), so the tests can name and hand-build `session=` cookies;
+ * `cookie` options given to `bed()` or `manager()` are merged over them.
+ */
 export function bed(defaults: SessionOptions = {}, start = T0): Bed {
   const clock = fixedClock(start);
   const invalid = invalidLog();
@@ -61,6 +66,7 @@ export function bed(defaults: SessionOptions = {}, start = T0): Bed {
         logger: quiet,
         ...defaults,
         ...options,
+        cookie: { ...luaRestySessionCookie, ...defaults.cookie, ...options.cookie },
       }),
   };
 }

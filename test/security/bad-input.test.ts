@@ -6,7 +6,7 @@
 import * as nodeCrypto from 'node:crypto';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSessionManager, type SessionOptions } from '../../src/index.ts';
+import { createSessionManager, luaRestySessionCookie, type SessionOptions } from '../../src/index.ts';
 import type { InvalidCookie, InvalidReason } from '../../src/errors.ts';
 import { createNodeCrypto } from '../../src/codec/crypto.ts';
 import { memoryStorage } from '../../src/storage/memory.ts';
@@ -30,9 +30,11 @@ const HEADER_CHARS = 110;
 const BASIC = vectorCookie('basic'); // 110-char header + 92-char payload
 const BASIC_DATA = { quote: 'Lorem ipsum dolor sit amet' };
 
+/** A manager of the vectors' settings, with lua-resty-session's cookie defaults (`session=...`); `extra.cookie` is merged over them. */
 function setup(extra: Partial<SessionOptions> = {}) {
   const clock = fixedClock(VECTOR_CLOCK);
   const rec = invalidRecorder();
+  const { cookie, ...rest } = extra;
   const manager = createSessionManager({
     secret: VECTOR_SECRET,
     audience: VECTOR_AUDIENCE,
@@ -40,7 +42,8 @@ function setup(extra: Partial<SessionOptions> = {}) {
     randomBytes: sequenceRandom(7),
     logger: quietLogger,
     onInvalid: rec.onInvalid,
-    ...extra,
+    ...rest,
+    cookie: { ...luaRestySessionCookie, ...cookie },
   });
   /** Opens a session from a Cookie header (through the node transport) and reports what happened. */
   const open = async (cookie?: string | string[]) => {

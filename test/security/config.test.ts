@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSessionManager, type SessionOptions } from '../../src/index.ts';
+import { createSessionManager, luaRestySessionCookie, type SessionOptions } from '../../src/index.ts';
 import { memoryStorage } from '../../src/storage/memory.ts';
 import { fixedClock } from '../../src/testing/index.ts';
 import { LONG_SECRET, quietLogger, vectorCookie, VECTOR_AUDIENCE, VECTOR_CLOCK, VECTOR_SECRET } from '../helpers/http.ts';
@@ -82,11 +82,14 @@ describe('configuration errors name the option and never the secret', () => {
   });
 
   it('SameSite=None and Partitioned require Secure', () => {
-    rejects({ secret: SECRET, cookie: { sameSite: 'None' } }, TypeError, 'cookie.sameSite');
     rejects({ secret: SECRET, cookie: { sameSite: 'None', secure: false } }, TypeError, 'cookie.sameSite');
-    rejects({ secret: SECRET, cookie: { partitioned: true } }, TypeError, 'cookie.partitioned');
+    rejects({ secret: SECRET, cookie: { ...luaRestySessionCookie, sameSite: 'None' } }, TypeError, 'cookie.sameSite');
+    rejects({ secret: SECRET, cookie: { partitioned: true, secure: false } }, TypeError, 'cookie.partitioned');
+    rejects({ secret: SECRET, cookie: { ...luaRestySessionCookie, partitioned: true } }, TypeError, 'cookie.partitioned');
     rejects({ secret: SECRET, cookie: { sameSite: 'none', secure: true } }, TypeError, 'cookie.sameSite');
     build({ secret: SECRET, cookie: { sameSite: 'None', partitioned: true, secure: true } });
+    // Secure is the default, so neither needs it spelled out.
+    build({ secret: SECRET, cookie: { sameSite: 'None', partitioned: true } });
   });
 
   it('cookie names with ; = space CR LF , or other separators are refused (attribute injection)', () => {
@@ -184,7 +187,13 @@ describe('short secrets', () => {
   });
 
   it('a short secret still works (the vectors use one)', async () => {
-    const manager = createSessionManager({ secret: VECTOR_SECRET, audience: VECTOR_AUDIENCE, now: fixedClock(VECTOR_CLOCK).now, logger: quietLogger });
+    const manager = createSessionManager({
+      secret: VECTOR_SECRET,
+      audience: VECTOR_AUDIENCE,
+      now: fixedClock(VECTOR_CLOCK).now,
+      logger: quietLogger,
+      cookie: luaRestySessionCookie,
+    });
     const session = await manager.open(new Request('http://example.com/', { headers: { cookie: `session=${vectorCookie('basic')}` } }), new Headers());
     assert.equal(session.isNew, false);
   });
@@ -194,7 +203,7 @@ describe('crypto backends', () => {
   it("crypto: 'noble' opens lua-resty-session cookies and interoperates with the node backend", async () => {
     const clock = fixedClock(VECTOR_CLOCK);
     const make = (crypto: 'noble' | 'node') =>
-      createSessionManager({ secret: VECTOR_SECRET, audience: VECTOR_AUDIENCE, now: clock.now, logger: quietLogger, crypto });
+      createSessionManager({ secret: VECTOR_SECRET, audience: VECTOR_AUDIENCE, now: clock.now, logger: quietLogger, crypto, cookie: luaRestySessionCookie });
     const noble = make('noble');
     const node = make('node');
     assert.equal(noble.options.crypto, 'noble');
@@ -212,8 +221,9 @@ describe('crypto backends', () => {
 });
 
 describe('Set-Cookie attributes', () => {
-  it("lua-resty-session defaults: 'session=...; Path=/; SameSite=Lax; HttpOnly', no Expires, no Secure", async () => {
-    const lines = await savedLines({});
+  // The library's own defaults (Secure, __Host-) are covered by cookie-defaults.test.ts.
+  it("luaRestySessionCookie gives lua-resty-session's defaults: 'session=...; Path=/; SameSite=Lax; HttpOnly', no Expires, no Secure", async () => {
+    const lines = await savedLines({ cookie: luaRestySessionCookie });
     assert.equal(lines.length, 1);
     assert.match(lines[0]!, /^session=[A-Za-z0-9_-]{110,}; Path=\/; SameSite=Lax; HttpOnly$/);
   });
@@ -223,7 +233,7 @@ describe('Set-Cookie attributes', () => {
       cookie: { domain: 'example.com', path: '/app', sameSite: 'Strict', priority: 'High', partitioned: true, secure: true },
     });
     assert.equal(lines.length, 1);
-    assert.ok(lines[0]!.startsWith('session='));
+    assert.ok(lines[0]!.startsWith('__Secure-session='), lines[0]);
     assert.ok(
       lines[0]!.endsWith('; Domain=example.com; Path=/app; SameSite=Strict; Priority=High; Partitioned; Secure; HttpOnly'),
       lines[0],
@@ -231,7 +241,7 @@ describe('Set-Cookie attributes', () => {
   });
 
   it("httpOnly false, sameSite 'Default' and domain 'localhost' omit their attributes", async () => {
-    const [line] = await savedLines({ cookie: { httpOnly: false, sameSite: 'Default', domain: 'localhost' } });
+    const [line] = await savedLines({ cookie: { ...luaRestySessionCookie, httpOnly: false, sameSite: 'Default', domain: 'localhost' } });
     assert.match(line!, /^session=[A-Za-z0-9_-]+; Path=\/$/);
   });
 
@@ -259,15 +269,22 @@ describe('Set-Cookie attributes', () => {
     assert.ok(line!.endsWith('; Domain=example.com; Path=/; SameSite=Lax; Secure; HttpOnly'), line);
   });
 
-  it('a custom cookie name is used verbatim, and a saved session opens under it', async () => {
-    const manager = createSessionManager({ secret: LONG_SECRET, cookie: { name: 'sid' }, logger: quietLogger });
-    const headers = new Headers();
-    const s = await manager.open(new Request('http://example.com/'), headers);
-    s.set('n', 1);
-    await s.save();
-    const line = headers.getSetCookie()[0]!;
-    assert.ok(line.startsWith('sid='));
-    const again = await manager.open(new Request('http://example.com/', { headers: { cookie: line.split(';', 1)[0]! } }), new Headers());
-    assert.deepEqual(again.getData(), { n: 1 });
+  it('a custom cookie name is used verbatim after the prefix, and a saved session opens under it', async () => {
+    for (const [cookie, name] of [
+      [{ name: 'sid' }, '__Host-sid'],
+      [{ name: 'sid', prefix: '' }, 'sid'],
+      [{ ...luaRestySessionCookie, name: 'sid' }, 'sid'],
+    ] as const) {
+      const manager = createSessionManager({ secret: LONG_SECRET, cookie, logger: quietLogger });
+      assert.equal(manager.options.cookieName, name);
+      const headers = new Headers();
+      const s = await manager.open(new Request('http://example.com/'), headers);
+      s.set('n', 1);
+      await s.save();
+      const line = headers.getSetCookie()[0]!;
+      assert.ok(line.startsWith(`${name}=`), line);
+      const again = await manager.open(new Request('http://example.com/', { headers: { cookie: line.split(';', 1)[0]! } }), new Headers());
+      assert.deepEqual(again.getData(), { n: 1 });
+    }
   });
 });

@@ -9,7 +9,7 @@ import { base64urlDecode, base64urlEncode } from '../../src/codec/base64url.ts';
 import { Flags } from '../../src/codec/header.ts';
 import { parseHeader } from '../../src/codec/seal.ts';
 import { createSessionManager, type SessionManager } from '../../src/manager.ts';
-import type { SessionOptions } from '../../src/options.ts';
+import { luaRestySessionCookie, type SessionOptions } from '../../src/options.ts';
 import { fixedClock } from '../../src/testing/index.ts';
 import { cookieValues, vector, vectorFile, type Vector } from '../helpers/vectors.ts';
 import { invalidLog, IP, quiet, UA, type InvalidLog } from '../helpers/session.ts';
@@ -17,9 +17,9 @@ import { invalidLog, IP, quiet, UA, type InvalidLog } from '../helpers/session.t
 const BACKENDS = ['node', 'noble'] as const;
 type Backend = (typeof BACKENDS)[number];
 
-/** The manager options equivalent to a vector's lua_config. */
+/** The manager options equivalent to a vector's lua_config (with lua-resty-session's cookie defaults). */
 function luaOptions(config: Record<string, unknown>): SessionOptions {
-  const o: SessionOptions = { secret: config.secret as string };
+  const o: SessionOptions = { secret: config.secret as string, cookie: luaRestySessionCookie };
   if (config.secret_fallbacks !== undefined) o.secretFallbacks = config.secret_fallbacks as string[];
   if (config.audience !== undefined) o.audience = config.audience as string;
   if (config.subject !== undefined) o.subject = config.subject as string;
@@ -44,7 +44,8 @@ interface Env {
 function env(backend: Backend, options: SessionOptions, at: number): Env {
   const clock = fixedClock(at);
   const invalid = invalidLog();
-  const manager = createSessionManager({ logger: quiet, ...options, crypto: backend, now: clock.now, onInvalid: invalid.hook });
+  // lua-resty-session's cookie defaults (`session=...; Path=/; SameSite=Lax; HttpOnly`) unless `options` say otherwise.
+  const manager = createSessionManager({ logger: quiet, cookie: luaRestySessionCookie, ...options, crypto: backend, now: clock.now, onInvalid: invalid.hook });
   return { manager, clock, invalid };
 }
 

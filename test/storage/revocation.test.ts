@@ -67,8 +67,8 @@ async function visit(m: SessionManager, cookie: string | undefined, act?: (s: Aw
   return { subject, cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') || cookie };
 }
 
-/** The storage key of a cookie's session: base64url of its session id. */
-const keyOf = (cookie: string): string => base64urlEncode(parseHeader(cookie.match(/(?:^|; )session=([^;]+)/)![1]!)!.sid);
+/** The storage key of a cookie's session (named `__Host-session` by default): base64url of its session id. */
+const keyOf = (cookie: string): string => base64urlEncode(parseHeader(cookie.match(/(?:^|; )__Host-session=([^;]+)/)![1]!)!.sid);
 
 const login = (subject: string, remember = false) => async (s: Awaited<ReturnType<SessionManager['open']>>) => {
   s.setSubject(subject);

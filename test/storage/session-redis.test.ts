@@ -12,7 +12,7 @@ import { createClient } from 'redis';
 import { base64urlEncode } from '../../src/codec/base64url.ts';
 import { parseHeader } from '../../src/codec/seal.ts';
 import { createSessionManager, type SessionManager } from '../../src/manager.ts';
-import type { SessionOptions } from '../../src/options.ts';
+import { luaRestySessionCookie, type SessionOptions } from '../../src/options.ts';
 import type { Session } from '../../src/session.ts';
 import { redisStorage, type RedisClientLike, type RedisStorage } from '../../src/storage/redis.ts';
 import { CookieJar } from '../helpers/http.ts';
@@ -132,8 +132,10 @@ for (const kind of clients) {
       let offset = 0;
       const invalid = invalidLog();
       const prefix = `t${unique()}`;
+      // lua-resty-session's cookie defaults: cookies named `session` and records under `session:<sid>`.
       const manager = (storage: RedisStorage, options: SessionOptions = {}): SessionManager =>
         createSessionManager({
+          cookie: luaRestySessionCookie,
           secret: SECRET,
           storage,
           logger: quiet,
