@@ -279,6 +279,12 @@ async function openSession<Data extends Record<string, unknown>>(o: ResolvedOpti
         invalid({ reason: result.reason, cookie: 'remember', detail: result.detail });
         continue;
       }
+      // Only a session that chose remember-me (or a manager that remembers every session) is restored:
+      // with rememberSafety 'none' a session cookie would otherwise pass for a remember cookie.
+      if (!o.remember && !result.cookie.entries.some((e) => e.data['@remember'] === true)) {
+        invalid({ reason: 'malformed', cookie: 'remember', detail: 'remember-me is off for this session' });
+        continue;
+      }
       const h = result.cookie.header;
       const session = new Session<Data>(o, x, {
         now,

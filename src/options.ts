@@ -361,6 +361,9 @@ export function resolveOptions(options: SessionOptions): ResolvedOptions {
   if (typeof audience !== 'string' || audience === '') throw new TypeError(`"audience" expected a non-empty string, got ${describe(audience)}`);
   if (options.subject !== undefined && typeof options.subject !== 'string') throw new TypeError(`"subject" expected a string, got ${describe(options.subject)}`);
   const rememberSafety = oneOf(options.rememberSafety ?? 'medium', Object.keys(REMEMBER_ITERATIONS) as RememberSafety[], 'rememberSafety');
+  if (rememberSafety === 'none') {
+    logger.warn("httpsession: rememberSafety 'none' derives remember cookies' keys like session cookies' keys, so an expired session cookie can pass for a remember cookie; use 'low' or higher");
+  }
   let bindFlags = 0;
   for (const target of list<BindTarget>(options, 'bind')) bindFlags |= BIND_FLAGS[oneOf(target, ['ip', 'scheme', 'userAgent'], 'bind')];
   const headerList = (name: 'requestHeaders' | 'responseHeaders'): HeaderProperty[] =>

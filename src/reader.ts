@@ -9,10 +9,11 @@
  * @module
  */
 import { base64urlDecode, base64urlEncode } from './codec/base64url.ts';
+import { BoundedCache } from './codec/cache.ts';
 import { Flags, HEADER_TEXT_SIZE, Limits } from './codec/header.ts';
 import { deriveEncryptionKey, deriveMacKey, deriveRememberKey, type KeyMaterial } from './codec/keys.ts';
-import { decodePayload, type SessionEntry } from './codec/payload.ts';
-import { openPayload, parseHeader, verifyMac, type ParsedHeader } from './codec/seal.ts';
+import { parsePayload, payloadText, type SessionEntry } from './codec/payload.ts';
+import { decryptPayload, parseHeader, verifyMac, type ParsedHeader } from './codec/seal.ts';
 import { chunkCount, MAX_COOKIES_SIZE } from './cookie/serialize.ts';
 import { isSessionError, SessionError, type InvalidReason } from './errors.ts';
 import type { ResolvedOptions, Timeouts } from './options.ts';
@@ -90,6 +91,11 @@ export interface OpenContext {
 
 /**
  * Opens one cookie value.
+ *
+ * A cookie that opened is remembered in a bounded cache of this manager's (see {@link cacheOpenedCookie}),
+ * keyed by its exact header text: when the same header comes back with the same payload and the same
+ * client binding, the MAC check, key derivation and decryption are skipped, and everything else (the
+ * flags, the store read, JSON parsing into fresh objects, the timeouts) runs as for any cookie.
  * @param options - the manager's options
  * @param value - the first (or only) cookie value
  * @param ctx - chunks, binding and clock
@@ -105,16 +111,38 @@ export async function openCookie(options: ResolvedOptions, value: string, ctx: O
   if (header.creationTime > Limits.creationTime) return fail('malformed', 'invalid session creation time');
   const remember = ctx.kind === 'remember';
   if (remember && header.idlingOffset !== 0) return fail('malformed', 'invalid session idling offset');
-
   const binding = ctx.binding(header.flags);
+  const cacheKey = (remember ? 'r' : 's') + (value.length === HEADER_TEXT_SIZE ? value : value.slice(0, HEADER_TEXT_SIZE));
+  const hit = verifiedCache(options).get(cacheKey);
+  // A hit stands for "this exact header, with this exact binding, passed the MAC under key `keyIndex`".
+  const verified = hit !== undefined && hit.binding === bindingText(binding) ? hit : undefined;
+  return openVerified(options, value, header, ctx, verified, binding, cacheKey);
+}
+
+/** The rest of {@link openCookie} once the header parsed: MAC (unless `verified`), payload, decryption, timeouts. */
+async function openVerified(
+  options: ResolvedOptions,
+  value: string,
+  header: ParsedHeader,
+  ctx: OpenContext,
+  verified: VerifiedCookie | undefined,
+  binding: Uint8Array | undefined,
+  cacheKey: string,
+): Promise<OpenResult> {
+  const remember = ctx.kind === 'remember';
   let keyIndex = -1;
   let macKey: Uint8Array | undefined;
-  for (let i = 0; i < options.keys.length; i++) {
-    const candidate = deriveMacKey(options.crypto, options.keys[i]!, header.sid);
-    if (verifyMac(options.crypto, header, candidate, binding)) {
-      keyIndex = i;
-      macKey = candidate;
-      break;
+  if (verified !== undefined) {
+    keyIndex = verified.keyIndex;
+    macKey = textBytes(verified.macKey);
+  } else {
+    for (let i = 0; i < options.keys.length; i++) {
+      const candidate = deriveMacKey(options.crypto, options.keys[i]!, header.sid);
+      if (verifyMac(options.crypto, header, candidate, binding)) {
+        keyIndex = i;
+        macKey = candidate;
+        break;
+      }
     }
   }
   if (macKey === undefined) return fail('unauthenticated', 'invalid session message authentication code');
@@ -122,10 +150,10 @@ export async function openCookie(options: ResolvedOptions, value: string, ctx: O
 
   let payload: string;
   let storageKey: string | undefined;
-  if (server) {
+  if (options.storage !== undefined) {
     if (value.length !== HEADER_TEXT_SIZE) return fail('malformed', 'invalid session payload');
     storageKey = storageKeyOf(options, header.sid);
-    const record = await readRecord(options, ctx.kind === 'remember' ? options.rememberName : options.cookieName, storageKey, ctx.now);
+    const record = await readRecord(options, remember ? options.rememberName : options.cookieName, storageKey, ctx.now);
     if (record === null) return fail('not-found', 'unable to load session');
     if (record === undefined) return fail('malformed', 'unable to json decode session');
     payload = record;
@@ -135,22 +163,149 @@ export async function openCookie(options: ResolvedOptions, value: string, ctx: O
     payload = full.slice(HEADER_TEXT_SIZE);
   }
   if (payload.length !== header.dataSize) return fail('malformed', 'invalid session payload');
-  if (base64urlDecode(payload) === null) return fail('malformed', 'unable to base64url decode session data');
 
-  const key = remember
-    ? await deriveRememberKey(options.crypto, material, header.sid, options.rememberSafety)
-    : deriveEncryptionKey(options.crypto, material, header.sid);
-  const plaintext = openPayload(options.crypto, header, payload, key);
-  if (plaintext === null) return fail('tampered', 'unable to decrypt session data');
-  const entries = decodePayload(plaintext, (header.flags & Flags.deflate) !== 0, Limits.dataSize);
+  // The same header and the same ciphertext opened before: the plaintext is the one it decrypted to.
+  const known = verified !== undefined && verified.payload === payload;
+  let text: string;
+  if (known) {
+    text = verified.plaintext;
+  } else {
+    const ciphertext = base64urlDecode(payload);
+    if (ciphertext === null) return fail('malformed', 'unable to base64url decode session data');
+    const key = remember
+      ? await deriveRememberKey(options.crypto, material, header.sid, options.rememberSafety)
+      : deriveEncryptionKey(options.crypto, material, header.sid);
+    const plaintext = decryptPayload(options.crypto, header, ciphertext, key);
+    if (plaintext === null) return fail('tampered', 'unable to decrypt session data');
+    const decoded = payloadText(plaintext, (header.flags & Flags.deflate) !== 0, Limits.dataSize);
+    if (decoded === null) return fail('malformed', 'unable to json decode session data');
+    text = decoded;
+  }
+  // Parsed on every open, hit or not: each session gets objects of its own.
+  const entries = parsePayload(text);
   if (entries === null) return fail('malformed', 'unable to json decode session data');
+  if (!known) storeVerified(options, cacheKey, { keyIndex, macKey: bytesText(macKey), binding: bindingText(binding), payload, plaintext: text });
 
   const opened: OpenedCookie = { header, keyIndex, material, macKey, payload, entries, storageKey };
-  const own = entries.find((e) => e.audience === options.audience)?.data;
-  const timeouts = remember ? options.rememberTimeouts : effectiveTimeouts(options.timeouts, own);
+  const timeouts = remember ? options.rememberTimeouts : effectiveTimeouts(options.timeouts, ownData(entries, options.audience));
   const expired = expiry(header, ctx.now, timeouts, remember);
   if (expired !== undefined) return { ok: false, reason: 'expired', detail: expired, cookie: opened };
   return { ok: true, cookie: opened };
+}
+
+/** The data of `audience`'s entry, if any. */
+function ownData(entries: readonly SessionEntry[], audience: string): Record<string, unknown> | undefined {
+  for (let i = 0; i < entries.length; i++) if (entries[i]!.audience === audience) return entries[i]!.data;
+  return undefined;
+}
+
+// ------------------------------------------------------------------ the verified-cookie cache
+
+/**
+ * What the cache keeps of a cookie that opened: all strings and numbers (immutable), so a hit can hand
+ * out nothing another request could change. Keyed by `'s'` or `'r'` (session or remember) and the exact
+ * 110-character header text.
+ */
+interface VerifiedCookie {
+  /** The key that authenticated the header. */
+  readonly keyIndex: number;
+  /** Its MAC key, one character per byte. */
+  readonly macKey: string;
+  /** The client binding suffix the MAC covered, one character per byte, or `undefined`. */
+  readonly binding: string | undefined;
+  /** The base64url ciphertext that decrypted, from the cookie or the store. */
+  readonly payload: string;
+  /** What it decrypted (and inflated) to: the JSON text of the entries. */
+  readonly plaintext: string;
+}
+
+/** At most this many cookies are remembered per manager. */
+export const VERIFIED_COOKIES_MAX_ENTRIES = 1024;
+/** And at most this many characters of payload and plaintext in all (about 1 to 2 MiB). */
+export const VERIFIED_COOKIES_MAX_CHARS = 1 << 20;
+
+const verifiedCaches = new WeakMap<ResolvedOptions, BoundedCache<VerifiedCookie>>();
+
+function verifiedCache(options: ResolvedOptions): BoundedCache<VerifiedCookie> {
+  let cache = verifiedCaches.get(options);
+  if (cache === undefined) {
+    cache = new BoundedCache<VerifiedCookie>({
+      maxEntries: VERIFIED_COOKIES_MAX_ENTRIES,
+      maxWeight: VERIFIED_COOKIES_MAX_CHARS,
+      weigh: (key, v) => key.length + v.payload.length + v.plaintext.length,
+    });
+    verifiedCaches.set(options, cache);
+  }
+  return cache;
+}
+
+function storeVerified(options: ResolvedOptions, key: string, value: VerifiedCookie): void {
+  verifiedCache(options).set(key, Object.freeze(value));
+}
+
+/**
+ * Records a cookie this process has just sealed, so that the request presenting it next opens it without
+ * checking the MAC or decrypting: the session calls it after a save, with what it sealed. The timeouts,
+ * the flags, the binding and (with server-side storage) the store record are still checked on that open.
+ * @param options - the manager's options
+ * @param kind - `'session'` or `'remember'`
+ * @param header - the 110-character header text sent in the cookie
+ * @param payload - the base64url ciphertext (in the cookie, or in the store record)
+ * @param plaintext - the JSON text that was sealed (before any deflate)
+ * @param keyIndex - the index of the key it was sealed with (0 for a save)
+ * @param macKey - the MAC key of its session id
+ * @param binding - the client binding suffix its MAC covers, if any
+ */
+export function cacheOpenedCookie(
+  options: ResolvedOptions,
+  kind: 'session' | 'remember',
+  header: string,
+  payload: string,
+  plaintext: string,
+  keyIndex: number,
+  macKey: Uint8Array,
+  binding: Uint8Array | undefined,
+): void {
+  if (header.length !== HEADER_TEXT_SIZE) return;
+  storeVerified(options, (kind === 'remember' ? 'r' : 's') + header, {
+    keyIndex,
+    macKey: bytesText(macKey),
+    binding: bindingText(binding),
+    payload,
+    plaintext,
+  });
+}
+
+/**
+ * How many opened cookies a manager's cache holds (for tests and diagnostics).
+ * @param options - the manager's options
+ */
+export function cachedCookieCount(options: ResolvedOptions): number {
+  return verifiedCaches.get(options)?.size ?? 0;
+}
+
+/**
+ * Empties a manager's opened-cookie cache: the next open of every cookie runs the full checks.
+ * @param options - the manager's options
+ */
+export function clearCookieCache(options: ResolvedOptions): void {
+  verifiedCaches.get(options)?.clear();
+}
+
+/** Bytes as one character per byte (exact: equal text if and only if equal bytes). */
+function bytesText(bytes: Uint8Array): string {
+  return String.fromCharCode.apply(null, bytes as unknown as number[]);
+}
+
+function bindingText(binding: Uint8Array | undefined): string | undefined {
+  return binding === undefined ? undefined : bytesText(binding);
+}
+
+/** A fresh array from {@link bytesText}'s characters. */
+function textBytes(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
 }
 
 /** lua-resty-session's wording for a header that does not parse (only computed on that failure path). */

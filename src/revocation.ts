@@ -3,8 +3,9 @@
  * replay of CVE-2024-31999). With cookie storage a logged-out cookie is still a valid cookie; a
  * revocation store remembers what was ended until it would have expired anyway:
  *
- * - a denylist of session ids (`destroy`, `logout`, `regenerate`, a subject change), each entry living
- *   as long as the cookie could still be accepted;
+ * - a denylist of session ids, each entry living as long as the cookie could still be accepted: ids
+ *   ended by `destroy`, `logout`, `regenerate` or a subject change are refused at once, ids replaced by an
+ *   ordinary save after `staleTtl` seconds (so a client cannot roll its data back to an older cookie);
  * - a per-subject "not before" time (`revokeSubject`: log out everywhere), rejecting every session of
  *   that subject created before it.
  *
@@ -35,8 +36,11 @@ export interface Revocation {
    * @throws SessionError `'STORAGE_ERROR'` in closed mode when the store fails
    */
   isRevoked(sid: Uint8Array, creationTime: number, subjects: readonly string[], now: number): Promise<boolean>;
-  /** Denylists a session id for `ttl` seconds. */
-  revokeId(sid: Uint8Array, ttl: number, now: number): Promise<void>;
+  /**
+   * Denylists a session id for `ttl` seconds, from `activeFrom` on (default: now). A replaced id gets
+   * `now + staleTtl`, so that requests already in flight with it still work until then.
+   */
+  revokeId(sid: Uint8Array, ttl: number, now: number, activeFrom?: number): Promise<void>;
   /** Rejects every session of `subject` created before `now`, for `ttl` seconds. */
   revokeSubject(subject: string, ttl: number, now: number): Promise<void>;
 }
@@ -66,7 +70,8 @@ export function createRevocation(crypto: CryptoBackend, options: RevocationOptio
       try {
         const lookups = [storage.get(ID_NAMESPACE, idKey(sid), now), ...subjects.map((s) => storage.get(SUBJECT_NAMESPACE, subjectKey(s), now))];
         const [id, ...notBefore] = await Promise.all(lookups);
-        if (id !== null) return true;
+        // The value is the time from which the id is refused (`'1'`, from older writers, means always).
+        if (id !== null && now >= Number(id)) return true;
         return notBefore.some((value) => value !== null && creationTime < Number(value));
       } catch (cause) {
         if (!failOpen) throw failure('read', cause);
@@ -74,9 +79,9 @@ export function createRevocation(crypto: CryptoBackend, options: RevocationOptio
         return false;
       }
     },
-    async revokeId(sid, ttl, now) {
+    async revokeId(sid, ttl, now, activeFrom = now) {
       try {
-        await storage.set({ namespace: ID_NAMESPACE, key: idKey(sid), value: '1', ttl: Math.max(1, ttl), now });
+        await storage.set({ namespace: ID_NAMESPACE, key: idKey(sid), value: String(activeFrom), ttl: Math.max(1, ttl), now });
       } catch (cause) {
         throw failure('write', cause);
       }

@@ -611,6 +611,17 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     this.#rememberCookie ??= await load();
   }
 
+  /**
+   * Puts a replaced session id on the revocation list (when one is configured): at once when the session
+   * was regenerated, after `staleTtl` seconds when it was merely re-saved.
+   */
+  async #revokeReplaced(prev: Current, atOnce: boolean, now: number): Promise<void> {
+    const r = this.#o.revocation;
+    if (r === undefined) return;
+    const ttl = this.#lifetimeLeft(prev.creationTime, prev.rollingOffset, this.timeouts, now);
+    await r.revokeId(prev.sid, ttl, now, atOnce ? now : now + this.#o.staleTtl);
+  }
+
   /** The subjects of this session's entries, for the revocation check. */
   #subjects(): string[] {
     const out = new Set<string>();
@@ -697,6 +708,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
         await this.#storage(() => o.storage!.delete(o.cookieName, storageKey!, now, this.#metadata()), 'delete');
         throw revokedError();
       }
+      if (dropOld && prev !== undefined) await this.#revokeReplaced(prev, true, now);
       if (dropOld && prev?.storageKey !== undefined) {
         await this.#storage(() => o.storage!.delete(o.cookieName, prev.storageKey!, now, this.#metadata()), 'delete');
       }
@@ -705,9 +717,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
       lines = this.#chunkLines(o.cookieName, sealed.header + sealed.payload, '');
     }
     if (rememberLines !== undefined) await rememberLines.commit();
-    if (dropOld && prev !== undefined && o.revocation !== undefined) {
-      await o.revocation.revokeId(prev.sid, this.#lifetimeLeft(prev.creationTime, prev.rollingOffset, this.timeouts, now), now);
-    }
+    if (prev !== undefined && !(dropOld && o.storage !== undefined)) await this.#revokeReplaced(prev, dropOld, now);
     this.#rotate = false;
 
     for (const [name, line] of lines) this.#setCookie(name, line);
@@ -809,11 +819,13 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
             'save',
           );
         }
-        if (rotate && previous !== undefined) {
-          if (o.storage !== undefined && previous.storageKey !== undefined) {
+        if (previous !== undefined) {
+          if (rotate && o.storage !== undefined && previous.storageKey !== undefined) {
             await this.#storage(() => o.storage!.delete(o.rememberName, previous.storageKey!, now, this.#metadata()), 'delete');
           }
-          await o.revocation?.revokeId(previous.sid, this.#lifetimeLeft(previous.creationTime, now - previous.creationTime, o.rememberTimeouts, now), now);
+          // The replaced remember cookie is refused at once on rotation, after `staleTtl` otherwise.
+          const ttl = this.#lifetimeLeft(previous.creationTime, now - previous.creationTime, o.rememberTimeouts, now);
+          await o.revocation?.revokeId(previous.sid, ttl, now, rotate ? now : now + o.staleTtl);
         }
         this.#rememberCookie = { sid, creationTime, storageKey };
         this.#rememberSent = true;

@@ -22,6 +22,8 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 export interface EncodedPayload {
   readonly bytes: Uint8Array;
   readonly deflated: boolean;
+  /** The JSON text `bytes` encode (before any deflate). */
+  readonly json: string;
 }
 
 /**
@@ -35,9 +37,9 @@ export function encodePayload(entries: readonly SessionEntry[], threshold: numbe
   const bytes = encoder.encode(json);
   if (threshold > 0 && bytes.length > threshold) {
     const deflated = deflateRaw(bytes);
-    if (deflated.length < bytes.length) return { bytes: deflated, deflated: true };
+    if (deflated.length < bytes.length) return { bytes: deflated, deflated: true, json };
   }
-  return { bytes, deflated: false };
+  return { bytes, deflated: false, json };
 }
 
 /**
@@ -48,11 +50,64 @@ export function encodePayload(entries: readonly SessionEntry[], threshold: numbe
  * @returns the entries, or `null` when the plaintext is not a well-formed entry list
  */
 export function decodePayload(bytes: Uint8Array, deflated: boolean, limit: number): SessionEntry[] | null {
+  const text = payloadText(bytes, deflated, limit);
+  return text === null ? null : parsePayload(text);
+}
+
+/**
+ * The JSON text of decrypted plaintext: inflated when flagged, strict UTF-8, and nested no deeper than
+ * session values may be; never throws.
+ * @param bytes - decrypted bytes
+ * @param deflated - whether the header's deflate flag is set
+ * @param limit - the largest inflated size accepted
+ * @returns the text, or `null` when it does not inflate within `limit`, is not valid UTF-8 or nests too deep
+ */
+export function payloadText(bytes: Uint8Array, deflated: boolean, limit: number): string | null {
   const plain = deflated ? inflateRaw(bytes, limit) : bytes;
   if (plain === null) return null;
+  let text: string;
+  try {
+    text = decoder.decode(plain);
+  } catch {
+    return null;
+  }
+  return nestingDepth(text) <= MAX_NESTING ? text : null;
+}
+
+/**
+ * How deep a JSON text nests: what `JSON.parse` accepts at any depth, but `structuredClone` (getData) and
+ * `JSON.stringify` (save) then overflow the stack on (security checklist case 19). Session values are held
+ * to 512 levels when set (json.ts); with the entry list around them that is 516 in the text.
+ */
+const MAX_NESTING = 520;
+
+/** The deepest bracket nesting outside string literals; a linear scan that never recurses. */
+function nestingDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // a backslash escapes the next character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) max = depth;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
+}
+
+/**
+ * Parses the JSON text of a payload into fresh entry objects; never throws.
+ * @param text - the text from {@link payloadText} (which bounds its nesting), or from `encodePayload`
+ * @returns the entries, or `null` when the text is not a well-formed entry list
+ */
+export function parsePayload(text: string): SessionEntry[] | null {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(decoder.decode(plain));
+    parsed = JSON.parse(text);
   } catch {
     return null;
   }

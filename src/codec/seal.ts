@@ -163,6 +163,18 @@ export function openPayload(
   if (payload.length !== header.dataSize) return null;
   const ciphertext = base64urlDecode(payload);
   if (ciphertext === null) return null;
+  return decryptPayload(crypto, header, ciphertext, key);
+}
+
+/**
+ * Decrypts an already decoded payload whose header has been authenticated; never throws.
+ * @param crypto - the backend
+ * @param header - the authenticated header (its tag and AAD are used)
+ * @param ciphertext - the decoded ciphertext
+ * @param key - the AES key and IV of the header's session id
+ * @returns the plaintext bytes (still deflated when flagged), or `null` when the tag does not authenticate
+ */
+export function decryptPayload(crypto: CryptoBackend, header: ParsedHeader, ciphertext: Uint8Array, key: EncryptionKey): Uint8Array | null {
   return crypto.decrypt(key.key, key.iv, ciphertext, header.tag, header.bytes.subarray(0, AAD_SIZE));
 }
 

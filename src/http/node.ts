@@ -30,49 +30,80 @@ function single(value: string | string[] | undefined): string | undefined {
  * @param req - the `IncomingMessage`
  * @param res - the `ServerResponse`
  * @param options - `trustProxy`
+ * @returns the exchange the session reads the request from and writes the response through
  * @example const exchange = nodeExchange(req, res);
  */
 export function nodeExchange(req: NodeRequest, res: NodeResponse, options: ExchangeOptions = {}): HttpExchange {
-  const writable = (): void => {
-    if (res.headersSent) throw new SessionError('HEADERS_SENT', 'cannot write the session cookie: response headers were already sent');
-  };
-  return {
-    cookieHeader() {
-      const value = req.headers.cookie;
-      return Array.isArray(value) ? value.join('; ') : value;
-    },
-    requestHeader: (name) => single(req.headers[name]),
-    remoteAddress() {
-      if (options.trustProxy) {
-        const forwarded = forwardedFor(single(req.headers['x-forwarded-for']));
-        if (forwarded !== undefined) return forwarded;
-      }
-      return req.socket?.remoteAddress ?? undefined;
-    },
-    scheme() {
-      if (options.trustProxy) {
-        const proto = single(req.headers['x-forwarded-proto'])?.split(',', 1)[0]?.trim().toLowerCase();
-        if (proto) return proto;
-      }
-      return req.socket?.encrypted ? 'https' : 'http';
-    },
-    assertWritable: writable,
-    setCookie(name, line) {
-      writable();
-      const current = res.getHeader('set-cookie');
-      const lines = current === undefined ? [] : Array.isArray(current) ? current : [String(current)];
-      res.setHeader('set-cookie', replaceSetCookie(lines, name, line));
-    },
-    setResponseHeader(name, value) {
-      writable();
-      res.setHeader(name, value);
-    },
-    setRequestHeader(name, value) {
-      const key = name.toLowerCase();
-      if (value === undefined) delete req.headers[key];
-      else req.headers[key] = value;
-    },
-  };
+  return new NodeExchange(req, res, options.trustProxy === true);
+}
+
+/**
+ * The exchange over `node:http`. A class rather than an object of closures: one is made per request, and
+ * methods on a prototype cost nothing to create.
+ */
+class NodeExchange implements HttpExchange {
+  readonly #req: NodeRequest;
+  readonly #res: NodeResponse;
+  readonly #trustProxy: boolean;
+
+  constructor(req: NodeRequest, res: NodeResponse, trustProxy: boolean) {
+    this.#req = req;
+    this.#res = res;
+    this.#trustProxy = trustProxy;
+  }
+
+  cookieHeader(): string | undefined {
+    const value = this.#req.headers.cookie;
+    return Array.isArray(value) ? value.join('; ') : value;
+  }
+
+  requestHeader(name: string): string | undefined {
+    return single(this.#req.headers[name]);
+  }
+
+  remoteAddress(): string | undefined {
+    const req = this.#req;
+    if (this.#trustProxy) {
+      const forwarded = forwardedFor(single(req.headers['x-forwarded-for']));
+      if (forwarded !== undefined) return forwarded;
+    }
+    return req.socket?.remoteAddress ?? undefined;
+  }
+
+  scheme(): string | undefined {
+    const req = this.#req;
+    if (this.#trustProxy) {
+      const proto = single(req.headers['x-forwarded-proto'])?.split(',', 1)[0]?.trim().toLowerCase();
+      if (proto) return proto;
+    }
+    return req.socket?.encrypted ? 'https' : 'http';
+  }
+
+  assertWritable(): void {
+    if (this.#res.headersSent) throw new SessionError('HEADERS_SENT', 'cannot write the session cookie: response headers were already sent');
+  }
+
+  setCookie(name: string, line: string): void {
+    this.assertWritable();
+    const res = this.#res;
+    const current = res.getHeader('set-cookie');
+    if (current === undefined) {
+      res.setHeader('set-cookie', [line]);
+      return;
+    }
+    res.setHeader('set-cookie', replaceSetCookie(Array.isArray(current) ? current : [String(current)], name, line));
+  }
+
+  setResponseHeader(name: string, value: string): void {
+    this.assertWritable();
+    this.#res.setHeader(name, value);
+  }
+
+  setRequestHeader(name: string, value: string | undefined): void {
+    const key = name.toLowerCase();
+    if (value === undefined) delete this.#req.headers[key];
+    else this.#req.headers[key] = value;
+  }
 }
 
 /**
