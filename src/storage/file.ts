@@ -269,8 +269,23 @@ async function io<T>(state: State, what: string, fn: () => Promise<T>): Promise<
     }
   } catch (cause) {
     if (cause instanceof SessionError) throw cause;
-    throw new SessionError('STORAGE_ERROR', `file storage failed to ${what}`, { storage: NAME, cause });
+    throw new SessionError('STORAGE_ERROR', `file storage failed to ${what}`, { storage: NAME, cause: withoutPath(cause) });
   }
+}
+
+/**
+ * Node's fs errors name the file, and a record's file name holds the session id (unless
+ * `hashStorageKey`): the cause keeps the code, errno and system call, never the path.
+ */
+function withoutPath(err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  const e = err as NodeJS.ErrnoException & { dest?: string };
+  if (e.path === undefined && e.dest === undefined) return err;
+  const clean = new Error(`${e.code ?? 'error'}: ${e.syscall ?? 'file system call'} failed`) as NodeJS.ErrnoException;
+  if (e.code !== undefined) clean.code = e.code;
+  if (e.errno !== undefined) clean.errno = e.errno;
+  if (e.syscall !== undefined) clean.syscall = e.syscall;
+  return clean;
 }
 
 function ensureDirectory(state: State): Promise<void> {

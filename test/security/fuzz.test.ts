@@ -101,10 +101,17 @@ function opener(label: string, extra: SessionOptions = {}): Opener {
 }
 
 const store = memoryStorage();
-const OPENERS: readonly Opener[] = [opener('main'), opener('other', { audience: 'other' }), opener('store', { storage: store })];
+const OPENERS: readonly Opener[] = [
+  opener('main'),
+  opener('other', { audience: 'other' }),
+  opener('store', { storage: store }),
+  // Restores sessions from remember cookies (a manager with remember-me off may refuse them).
+  opener('remember', { remember: true }),
+];
 const MAIN = 0;
 const OTHER = 1;
 const STORE = 2;
+const REMEMBER = 3;
 
 /** What a session looked like when it was saved / opened from the pristine cookie. */
 interface Seen {
@@ -216,7 +223,7 @@ async function buildCorpus(): Promise<void> {
   const main = OPENERS[MAIN]!.manager;
   const chunky = opener('chunky', { compressionThreshold: 0 }).manager;
   const bound = opener('bound', { bind: ['userAgent'] }).manager;
-  const remember = opener('remember', { remember: true }).manager;
+  const remember = OPENERS[REMEMBER]!.manager;
   const other = OPENERS[OTHER]!.manager;
   const storeM = OPENERS[STORE]!.manager;
 
@@ -255,8 +262,8 @@ async function buildCorpus(): Promise<void> {
   saved.push(add('bound', 'session', joined(r.jar, 'session'), MAIN, { data: { bound: 'to the user agent' }, subject: undefined, id: r.id }));
 
   r = await issue(remember, { remembered: 'yes' }, 'carol');
-  saved.push(add('remember-session', 'session', joined(r.jar, 'session'), MAIN, { data: { remembered: 'yes' }, subject: 'carol', id: r.id }));
-  saved.push(add('remember', 'remember', joined(r.jar, 'remember'), MAIN, { data: { remembered: 'yes' }, subject: 'carol', id: undefined }));
+  saved.push(add('remember-session', 'session', joined(r.jar, 'session'), REMEMBER, { data: { remembered: 'yes' }, subject: 'carol', id: r.id }));
+  saved.push(add('remember', 'remember', joined(r.jar, 'remember'), REMEMBER, { data: { remembered: 'yes' }, subject: 'carol', id: undefined }));
 
   for (const [label, data, subject] of [
     ['store-small', { cart: [1, 2] }, undefined],
@@ -643,5 +650,39 @@ describe('fuzz: the decoder and the Session never throw and never yield another 
 
   it('the harness reached the raw-exchange path for headers a Request refuses', () => {
     if (TOTAL_RUNS >= 1000) assert.ok(rawRequests > 0);
+  });
+});
+
+/**
+ * Reproducers of findings of this harness that src/ does not handle yet. Skipped unless FUZZ_FINDINGS is
+ * set (`FUZZ_FINDINGS=1 node --import tsx --test test/security/fuzz.test.ts`); once src/ is fixed, drop
+ * the skip so they guard the fix.
+ */
+const finding = (where: string) => (process.env.FUZZ_FINDINGS ? false : `open finding (${where}); set FUZZ_FINDINGS=1 to run`);
+
+describe('fuzz findings', { concurrency: false }, () => {
+  it('a remember cookie sealed for another audience yields no session (isNew true), like a session cookie does', { skip: finding('src/manager.ts: the remember path passes exists: true whatever the audience') }, async () => {
+    const writer = opener('finding-writer', { remember: true });
+    const reader = opener('finding-reader', { audience: 'elsewhere', remember: true });
+    const { jar } = await issue(writer.manager, { secret: 'audience A data' }, 'carol');
+    const viaSession = await openHeader(reader, `session=${jar.get('session')!}`);
+    assert.equal(viaSession.session.isNew, true, 'the session cookie of another audience: no session');
+    const viaRemember = await openHeader(reader, `remember=${jar.get('remember')!}`);
+    assert.deepEqual(viaRemember.session.getData(), {}, 'no data of the other audience');
+    assert.equal(viaRemember.session.isNew, true, 'the remember cookie of another audience: no session either');
+  });
+
+  it('-0 is refused by set(), or survives the round trip', { skip: finding('src/json.ts: -0 passes the JSON check but reopens as 0') }, async () => {
+    const o = opener('finding-negative-zero');
+    let refused = false;
+    let jar: Map<string, string> | undefined;
+    try {
+      ({ jar } = await issue(o.manager, { n: -0 }));
+    } catch (err) {
+      refused = err instanceof TypeError;
+    }
+    if (refused) return;
+    const { session } = await openHeader(o, headerOf([...jar!]));
+    assert.ok(Object.is(session.get('n'), -0), `reopened as ${String(session.get('n'))}`);
   });
 });

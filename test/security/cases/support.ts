@@ -6,9 +6,13 @@
  * concurrency cases run over. Not a test file itself (no `.test.ts`): the case files import it.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createClient } from 'redis';
 import { base64urlDecode, base64urlEncode } from '../../../src/codec/base64url.ts';
 import { defaultCrypto, type CryptoBackend } from '../../../src/codec/crypto.ts';
@@ -161,6 +165,39 @@ export function assertReasons(events: readonly InvalidCookie[], reasons: readonl
   assert.deepEqual(events.map((e) => e.reason), reasons, `${label}: reasons ${JSON.stringify(events)}`);
 }
 
+/**
+ * Runs `handler` behind a real node:http server on 127.0.0.1:0 and sends it one GET with `rawHeaders`
+ * (`[name, value, ...]`, so one name may be sent on several lines); returns the response body.
+ */
+export async function rawGet(handler: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>, rawHeaders: string[]): Promise<string> {
+  const server = http.createServer((req, res) => void handler(req, res).catch((err: unknown) => res.end(`error: ${String(err)}`)));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = server.address() as AddressInfo;
+    return await new Promise<string>((resolve, reject) => {
+      const headers = ['host', `127.0.0.1:${port}`, 'connection', 'close', ...rawHeaders];
+      const req = http.request({ host: '127.0.0.1', port, path: '/', headers }, (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => resolve(text));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+/** The text of README.md and of every Markdown file under docs/, joined (for "the docs state..." checks). */
+export function docsText(): string {
+  const root = fileURLToPath(new URL('../../../', import.meta.url));
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.md') ? [join(dir, e.name)] : []));
+  return [join(root, 'README.md'), ...walk(join(root, 'docs'))].map((f) => readFileSync(f, 'utf8')).join('\n').replace(/\s+/g, ' ');
+}
+
 // ------------------------------------------------------------------------------------------ codec
 
 const crypto = defaultCrypto();
@@ -256,8 +293,11 @@ export function countingCrypto(inner: CryptoBackend = crypto): { crypto: CryptoB
 export interface Backend {
   readonly name: string;
   readonly skip: string | undefined;
-  /** Manager options for this backend, and a cleanup. `storage` is the session store, if any. */
-  create(): Promise<{ options: SessionOptions; storage: Storage | undefined; release(): Promise<void> }>;
+  /**
+   * Manager options for this backend, and a cleanup. `storage` is the session store, if any; `records()`
+   * counts what the backing store holds (session records, or revocation entries for cookie storage).
+   */
+  create(): Promise<{ options: SessionOptions; storage: Storage | undefined; records(): Promise<number>; release(): Promise<void> }>;
 }
 
 const unique = (): string => Math.random().toString(36).slice(2, 10);
@@ -271,7 +311,7 @@ export async function backends(): Promise<Backend[]> {
       skip: undefined,
       async create() {
         const storage = memoryStorage();
-        return { options: { storage }, storage, release: async () => {} };
+        return { options: { storage }, storage, records: async () => storage.size, release: async () => {} };
       },
     },
     {
@@ -280,7 +320,8 @@ export async function backends(): Promise<Backend[]> {
       async create() {
         const directory = await mkdtemp(join(tmpdir(), 'httpsession-cases-'));
         const storage = fileStorage({ directory, sweepProbability: 0 });
-        return { options: { storage }, storage, release: () => rm(directory, { recursive: true, force: true }) };
+        const records = async (): Promise<number> => (await readdir(directory).catch(() => [])).filter((f) => !f.startsWith('.')).length;
+        return { options: { storage }, storage, records, release: () => rm(directory, { recursive: true, force: true }) };
       },
     },
     {
@@ -290,15 +331,23 @@ export async function backends(): Promise<Backend[]> {
         const client = createClient({ url: redisUrl(), disableOfflineQueue: true, socket: { connectTimeout: 500 } });
         client.on('error', () => {});
         await client.connect();
-        const storage = redisStorage({ client, prefix: `cases${unique()}` });
-        return { options: { storage }, storage, release: async () => void (await client.close()) };
+        const prefix = `cases${unique()}`;
+        const storage = redisStorage({ client, prefix });
+        const records = async (): Promise<number> => ((await client.sendCommand(['KEYS', `${prefix}:*`])) as unknown[]).length;
+        const release = async (): Promise<void> => {
+          const keys = (await client.sendCommand(['KEYS', `${prefix}:*`])) as string[];
+          if (keys.length > 0) await client.sendCommand(['DEL', ...keys]);
+          await client.close();
+        };
+        return { options: { storage }, storage, records, release };
       },
     },
     {
       name: 'cookie storage + revocation store',
       skip: undefined,
       async create() {
-        return { options: { revocation: { storage: memoryStorage() } }, storage: undefined, release: async () => {} };
+        const revocation = memoryStorage();
+        return { options: { revocation: { storage: revocation } }, storage: undefined, records: async () => revocation.size, release: async () => {} };
       },
     },
   ];
