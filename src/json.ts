@@ -31,6 +31,7 @@ function check(value: unknown, ancestors: Set<object>, depth: number): { path: s
     case 'boolean':
       return undefined;
     case 'number':
+      if (Object.is(value, -0)) return { path: '', message: '-0 would become 0' };
       return Number.isFinite(value) ? undefined : { path: '', message: `${value} is not a finite number and would become null` };
     case 'object':
       break;

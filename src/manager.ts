@@ -281,7 +281,12 @@ async function openSession<Data extends Record<string, unknown>>(o: ResolvedOpti
       }
       // Only a session that chose remember-me (or a manager that remembers every session) is restored:
       // with rememberSafety 'none' a session cookie would otherwise pass for a remember cookie.
-      if (!o.remember && !result.cookie.entries.some((e) => e.data['@remember'] === true)) {
+      const own = result.cookie.entries.find((e) => e.audience === o.audience);
+      if (own === undefined) {
+        invalid({ reason: 'not-found', cookie: 'remember', detail: 'missing session audience' });
+        continue;
+      }
+      if (!o.remember && own.data['@remember'] !== true) {
         invalid({ reason: 'malformed', cookie: 'remember', detail: 'remember-me is off for this session' });
         continue;
       }

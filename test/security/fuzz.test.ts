@@ -282,6 +282,9 @@ async function buildCorpus(): Promise<void> {
       entry.expected.push(
         session.isNew ? undefined : { data: session.getData(), subject: session.subject, id: entry.slot === 'remember' ? undefined : session.id },
       );
+      // Every corpus session carries data: one that opens empty (but not new) is a session this opener
+      // never had, not one of the corpus.
+      if (!session.isNew) assert.notDeepEqual(session.getData(), {}, `${entry.label} via ${o.label}: an existing session with no data`);
       if (o === OPENERS[entry.home]) {
         assert.deepEqual(events, [], `${entry.label}: the pristine cookie opens without onInvalid`);
         const want = saved[i]!;
@@ -653,15 +656,9 @@ describe('fuzz: the decoder and the Session never throw and never yield another 
   });
 });
 
-/**
- * Reproducers of findings of this harness that src/ does not handle yet. Skipped unless FUZZ_FINDINGS is
- * set (`FUZZ_FINDINGS=1 node --import tsx --test test/security/fuzz.test.ts`); once src/ is fixed, drop
- * the skip so they guard the fix.
- */
-const finding = (where: string) => (process.env.FUZZ_FINDINGS ? false : `open finding (${where}); set FUZZ_FINDINGS=1 to run`);
-
-describe('fuzz findings', { concurrency: false }, () => {
-  it('a remember cookie sealed for another audience yields no session (isNew true), like a session cookie does', { skip: finding('src/manager.ts: the remember path passes exists: true whatever the audience') }, async () => {
+/** Findings of this harness, fixed in src/ and kept as regression tests. */
+describe('fuzz findings (fixed)', { concurrency: false }, () => {
+  it('a remember cookie sealed for another audience yields no session (isNew true), like a session cookie does', async () => {
     const writer = opener('finding-writer', { remember: true });
     const reader = opener('finding-reader', { audience: 'elsewhere', remember: true });
     const { jar } = await issue(writer.manager, { secret: 'audience A data' }, 'carol');
@@ -672,7 +669,7 @@ describe('fuzz findings', { concurrency: false }, () => {
     assert.equal(viaRemember.session.isNew, true, 'the remember cookie of another audience: no session either');
   });
 
-  it('-0 is refused by set(), or survives the round trip', { skip: finding('src/json.ts: -0 passes the JSON check but reopens as 0') }, async () => {
+  it('-0 is refused by set(), or survives the round trip', async () => {
     const o = opener('finding-negative-zero');
     let refused = false;
     let jar: Map<string, string> | undefined;
