@@ -5,11 +5,13 @@
  * - seal: encode the JSON, derive the session id's keys (HKDF), AES-256-GCM, header MAC, base64url:
  *   everything a save does to a cookie;
  * - open: decode the header, derive the MAC key, verify, derive the AES key, decrypt, inflate, parse:
- *   everything a request with a cookie does before the handler sees its data;
- * - keys: the two HKDF-Expand calls per session id; key material: SHA-256 of the secret and HKDF-Extract,
- *   done once per secret when the manager is created;
- * - manager: a whole request's session work without HTTP (a stub exchange): open + save (cookie storage),
- *   and a read-only `start()` (open + refresh, nothing due).
+ *   everything a request with a cookie the process has not seen before does before the handler sees its
+ *   data (the derived-key cache is emptied before each open, so the keys are really derived);
+ * - keys: the two HKDF-Expand calls per session id (a new id each time, as a save does); key material:
+ *   SHA-256 of the secret and HKDF-Extract, done once per secret when the manager is created;
+ * - manager: a whole request's session work without HTTP (a stub exchange), with every cache of the real
+ *   path: open + save (cookie storage, then the memory store), and a read-only `start()` (open + refresh,
+ *   nothing due).
  *
  * Rounds are interleaved (every case once per round) and the median per case is reported.
  *
@@ -18,10 +20,11 @@
 import * as nodeCrypto from 'node:crypto';
 import { createNodeCrypto, nobleCrypto, type CryptoBackend } from '../src/codec/crypto.ts';
 import { Flags, HEADER_TEXT_SIZE } from '../src/codec/header.ts';
-import { deriveEncryptionKey, deriveMacKey, ikmFromSecret, keyMaterial, type KeyMaterial } from '../src/codec/keys.ts';
+import { clearDerivedKeys, deriveEncryptionKey, deriveMacKey, ikmFromSecret, keyMaterial, type KeyMaterial } from '../src/codec/keys.ts';
 import { decodePayload, encodePayload, type SessionEntry } from '../src/codec/payload.ts';
 import { openPayload, parseHeader, seal, sealedText, verifyMac } from '../src/codec/seal.ts';
 import { createSessionManager, type HttpExchange } from '../src/index.ts';
+import { memoryStorage } from '../src/storage/memory.ts';
 import { median } from './stats.ts';
 
 /** Settings of {@link runMicro}. */
@@ -173,6 +176,10 @@ async function managerCases(backend: 'node' | 'noble'): Promise<Case[]> {
   await first.save();
   let cookie = sink.cookie!;
   const readOnlyCookie = cookie;
+  const stored = createSessionManager<{ n: number }>({ secret: SECRET, crypto: backend, storage: memoryStorage() });
+  const storedSink: { cookie?: string } = {};
+  await (await stored.open(exchange(undefined, storedSink))).save();
+  let storedCookie = storedSink.cookie!;
   return [
     {
       backend,
@@ -183,6 +190,17 @@ async function managerCases(backend: 'node' | 'noble'): Promise<Case[]> {
         session.set('n', (session.get('n') ?? 0) + 1);
         await session.save();
         cookie = sink.cookie!;
+      },
+    },
+    {
+      backend,
+      operation: 'manager: open + increment + save (memory store, no HTTP)',
+      size: 'small',
+      async run() {
+        const session = await stored.start(exchange(storedCookie, storedSink));
+        session.set('n', (session.get('n') ?? 0) + 1);
+        await session.save();
+        storedCookie = storedSink.cookie!;
       },
     },
     {
@@ -199,6 +217,7 @@ async function managerCases(backend: 'node' | 'noble'): Promise<Case[]> {
 
 /** Opens a cookie-storage cookie value; returns the entries as JSON (for the round-trip check). */
 function openOnce(crypto: CryptoBackend, material: KeyMaterial, cookie: string): string {
+  clearDerivedKeys(crypto, material); // a cookie not seen before: derive its keys
   const header = parseHeader(cookie);
   if (header === null) throw new Error('micro: bad header');
   if (!verifyMac(crypto, header, deriveMacKey(crypto, material, header.sid))) throw new Error('micro: bad MAC');

@@ -11,7 +11,7 @@
 import { base64urlDecode, base64urlEncode } from './codec/base64url.ts';
 import { BoundedCache } from './codec/cache.ts';
 import { Flags, HEADER_TEXT_SIZE, Limits } from './codec/header.ts';
-import { deriveEncryptionKey, deriveMacKey, deriveRememberKey, type KeyMaterial } from './codec/keys.ts';
+import { deriveEncryptionKey, deriveMacKey, deriveRememberKey, stopDerivedKeyCache, type KeyMaterial } from './codec/keys.ts';
 import { parsePayload, payloadText, type SessionEntry } from './codec/payload.ts';
 import { decryptPayload, parseHeader, verifyMac, type ParsedHeader } from './codec/seal.ts';
 import { chunkCount, MAX_COOKIES_SIZE } from './cookie/serialize.ts';
@@ -93,9 +93,10 @@ export interface OpenContext {
  * Opens one cookie value.
  *
  * A cookie that opened is remembered in a bounded cache of this manager's (see {@link cacheOpenedCookie}),
- * keyed by its exact header text: when the same header comes back with the same payload and the same
- * client binding, the MAC check, key derivation and decryption are skipped, and everything else (the
- * flags, the store read, JSON parsing into fresh objects, the timeouts) runs as for any cookie.
+ * keyed by its exact header text: when the same header comes back with the same client binding, the MAC
+ * check is skipped, and when it also comes with the same payload, so are key derivation and decryption.
+ * Everything else runs as for any cookie: the flags, the store read, JSON parsing into fresh objects and
+ * the timeouts.
  * @param options - the manager's options
  * @param value - the first (or only) cookie value
  * @param ctx - chunks, binding and clock
@@ -111,46 +112,20 @@ export async function openCookie(options: ResolvedOptions, value: string, ctx: O
   if (header.creationTime > Limits.creationTime) return fail('malformed', 'invalid session creation time');
   const remember = ctx.kind === 'remember';
   if (remember && header.idlingOffset !== 0) return fail('malformed', 'invalid session idling offset');
-  const binding = ctx.binding(header.flags);
-  const cacheKey = (remember ? 'r' : 's') + (value.length === HEADER_TEXT_SIZE ? value : value.slice(0, HEADER_TEXT_SIZE));
-  const hit = verifiedCache(options).get(cacheKey);
-  // A hit stands for "this exact header, with this exact binding, passed the MAC under key `keyIndex`".
-  const verified = hit !== undefined && hit.binding === bindingText(binding) ? hit : undefined;
-  return openVerified(options, value, header, ctx, verified, binding, cacheKey);
-}
 
-/** The rest of {@link openCookie} once the header parsed: MAC (unless `verified`), payload, decryption, timeouts. */
-async function openVerified(
-  options: ResolvedOptions,
-  value: string,
-  header: ParsedHeader,
-  ctx: OpenContext,
-  verified: VerifiedCookie | undefined,
-  binding: Uint8Array | undefined,
-  cacheKey: string,
-): Promise<OpenResult> {
-  const remember = ctx.kind === 'remember';
-  let keyIndex = -1;
-  let macKey: Uint8Array | undefined;
-  if (verified !== undefined) {
-    keyIndex = verified.keyIndex;
-    macKey = textBytes(verified.macKey);
-  } else {
-    for (let i = 0; i < options.keys.length; i++) {
-      const candidate = deriveMacKey(options.crypto, options.keys[i]!, header.sid);
-      if (verifyMac(options.crypto, header, candidate, binding)) {
-        keyIndex = i;
-        macKey = candidate;
-        break;
-      }
-    }
-  }
-  if (macKey === undefined) return fail('unauthenticated', 'invalid session message authentication code');
-  const material = options.keys[keyIndex]!;
+  const binding = ctx.binding(header.flags);
+  const cache = openedCache(options, ctx.kind);
+  // A slice, not a copy: the key is the exact 110 characters, whatever follows them.
+  const headerText = value.length === HEADER_TEXT_SIZE ? value : value.slice(0, HEADER_TEXT_SIZE);
+  const hit = cache.get(headerText);
+  // A hit stands for "this exact header, with this exact binding, passed the MAC under key `keyIndex`".
+  const known = hit !== undefined && sameBinding(hit.binding, binding) ? hit : undefined;
+  const auth = known ?? authenticate(options, header, binding);
+  if (auth === undefined) return fail('unauthenticated', 'invalid session message authentication code');
 
   let payload: string;
   let storageKey: string | undefined;
-  if (options.storage !== undefined) {
+  if (server) {
     if (value.length !== HEADER_TEXT_SIZE) return fail('malformed', 'invalid session payload');
     storageKey = storageKeyOf(options, header.sid);
     const record = await readRecord(options, remember ? options.rememberName : options.cookieName, storageKey, ctx.now);
@@ -165,13 +140,11 @@ async function openVerified(
   if (payload.length !== header.dataSize) return fail('malformed', 'invalid session payload');
 
   // The same header and the same ciphertext opened before: the plaintext is the one it decrypted to.
-  const known = verified !== undefined && verified.payload === payload;
-  let text: string;
-  if (known) {
-    text = verified.plaintext;
-  } else {
+  let text = known !== undefined && known.payload === payload ? known.plaintext : undefined;
+  if (text === undefined) {
     const ciphertext = base64urlDecode(payload);
     if (ciphertext === null) return fail('malformed', 'unable to base64url decode session data');
+    const material = options.keys[auth.keyIndex]!;
     const key = remember
       ? await deriveRememberKey(options.crypto, material, header.sid, options.rememberSafety)
       : deriveEncryptionKey(options.crypto, material, header.sid);
@@ -180,13 +153,42 @@ async function openVerified(
     const decoded = payloadText(plaintext, (header.flags & Flags.deflate) !== 0, Limits.dataSize);
     if (decoded === null) return fail('malformed', 'unable to json decode session data');
     text = decoded;
+    const macKey = 'macKey' in auth ? bytesText(auth.macKey) : auth.macKeyText;
+    // Stored under a copy of the header text: a slice would keep the whole Cookie header alive.
+    storeOpened(cache, copyText(headerText), { keyIndex: auth.keyIndex, macKeyText: macKey, binding: bindingText(binding), payload: copyText(payload), plaintext: text });
   }
-  // Parsed on every open, hit or not: each session gets objects of its own.
+  return finishOpen(options, ctx, header, auth, payload, text, storageKey);
+}
+
+/** Checks the header MAC under each key in turn; the first that authenticates it wins. */
+function authenticate(
+  options: ResolvedOptions,
+  header: ParsedHeader,
+  binding: Uint8Array | undefined,
+): { readonly keyIndex: number; readonly macKey: Uint8Array } | undefined {
+  for (let i = 0; i < options.keys.length; i++) {
+    const macKey = deriveMacKey(options.crypto, options.keys[i]!, header.sid);
+    if (verifyMac(options.crypto, header, macKey, binding)) return { keyIndex: i, macKey };
+  }
+  return undefined;
+}
+
+/** Parses the plaintext into fresh entries and checks the timeouts: the last steps of {@link openCookie}. */
+function finishOpen(
+  options: ResolvedOptions,
+  ctx: OpenContext,
+  header: ParsedHeader,
+  auth: { readonly keyIndex: number; readonly macKey: Uint8Array } | OpenedRecord,
+  payload: string,
+  text: string,
+  storageKey: string | undefined,
+): OpenResult {
+  // Parsed on every open, from the cache or not: each session gets objects of its own.
   const entries = parsePayload(text);
   if (entries === null) return fail('malformed', 'unable to json decode session data');
-  if (!known) storeVerified(options, cacheKey, { keyIndex, macKey: bytesText(macKey), binding: bindingText(binding), payload, plaintext: text });
-
-  const opened: OpenedCookie = { header, keyIndex, material, macKey, payload, entries, storageKey };
+  const macKey = 'macKey' in auth ? auth.macKey : textBytes(auth.macKeyText);
+  const opened: OpenedCookie = { header, keyIndex: auth.keyIndex, material: options.keys[auth.keyIndex]!, macKey, payload, entries, storageKey };
+  const remember = ctx.kind === 'remember';
   const timeouts = remember ? options.rememberTimeouts : effectiveTimeouts(options.timeouts, ownData(entries, options.audience));
   const expired = expiry(header, ctx.now, timeouts, remember);
   if (expired !== undefined) return { ok: false, reason: 'expired', detail: expired, cookie: opened };
@@ -199,18 +201,17 @@ function ownData(entries: readonly SessionEntry[], audience: string): Record<str
   return undefined;
 }
 
-// ------------------------------------------------------------------ the verified-cookie cache
+// ------------------------------------------------------------------ the opened-cookie cache
 
 /**
- * What the cache keeps of a cookie that opened: all strings and numbers (immutable), so a hit can hand
- * out nothing another request could change. Keyed by `'s'` or `'r'` (session or remember) and the exact
- * 110-character header text.
+ * What the cache keeps of a cookie that opened, under its exact 110-character header text: strings and
+ * numbers only (immutable, and frozen), so a hit hands out nothing another request could change.
  */
-interface VerifiedCookie {
+interface OpenedRecord {
   /** The key that authenticated the header. */
   readonly keyIndex: number;
   /** Its MAC key, one character per byte. */
-  readonly macKey: string;
+  readonly macKeyText: string;
   /** The client binding suffix the MAC covered, one character per byte, or `undefined`. */
   readonly binding: string | undefined;
   /** The base64url ciphertext that decrypted, from the cookie or the store. */
@@ -219,34 +220,36 @@ interface VerifiedCookie {
   readonly plaintext: string;
 }
 
-/** At most this many cookies are remembered per manager. */
-export const VERIFIED_COOKIES_MAX_ENTRIES = 1024;
-/** And at most this many characters of payload and plaintext in all (about 1 to 2 MiB). */
-export const VERIFIED_COOKIES_MAX_CHARS = 1 << 20;
+/** At most this many cookies of each kind (session, remember) are remembered per manager. */
+export const OPENED_COOKIES_MAX_ENTRIES = 1024;
+/** And at most this many characters of header, payload and plaintext in all (about 1 to 2 MiB). */
+export const OPENED_COOKIES_MAX_CHARS = 1 << 20;
 
-const verifiedCaches = new WeakMap<ResolvedOptions, BoundedCache<VerifiedCookie>>();
+/** Per manager (its options object), one cache per cookie kind. */
+const openedCaches = new WeakMap<ResolvedOptions, { session: BoundedCache<OpenedRecord>; remember: BoundedCache<OpenedRecord> }>();
 
-function verifiedCache(options: ResolvedOptions): BoundedCache<VerifiedCookie> {
-  let cache = verifiedCaches.get(options);
-  if (cache === undefined) {
-    cache = new BoundedCache<VerifiedCookie>({
-      maxEntries: VERIFIED_COOKIES_MAX_ENTRIES,
-      maxWeight: VERIFIED_COOKIES_MAX_CHARS,
-      weigh: (key, v) => key.length + v.payload.length + v.plaintext.length,
-    });
-    verifiedCaches.set(options, cache);
+const weighOpened = (key: string, v: OpenedRecord): number => key.length + v.payload.length + v.plaintext.length;
+
+function openedCache(options: ResolvedOptions, kind: 'session' | 'remember'): BoundedCache<OpenedRecord> {
+  let caches = openedCaches.get(options);
+  if (caches === undefined) {
+    const make = (): BoundedCache<OpenedRecord> =>
+      new BoundedCache<OpenedRecord>({ maxEntries: OPENED_COOKIES_MAX_ENTRIES, maxWeight: OPENED_COOKIES_MAX_CHARS, weigh: weighOpened });
+    caches = { session: make(), remember: make() };
+    openedCaches.set(options, caches);
   }
-  return cache;
+  return kind === 'remember' ? caches.remember : caches.session;
 }
 
-function storeVerified(options: ResolvedOptions, key: string, value: VerifiedCookie): void {
-  verifiedCache(options).set(key, Object.freeze(value));
+function storeOpened(cache: BoundedCache<OpenedRecord>, headerText: string, record: OpenedRecord): void {
+  cache.set(headerText, Object.freeze(record));
 }
 
 /**
  * Records a cookie this process has just sealed, so that the request presenting it next opens it without
- * checking the MAC or decrypting: the session calls it after a save, with what it sealed. The timeouts,
- * the flags, the binding and (with server-side storage) the store record are still checked on that open.
+ * checking the MAC or decrypting: the session calls it after a save, with what it sealed. The flags, the
+ * binding, the timeouts and (with server-side storage) the store record are still checked on that open.
+ * It also stops the derived-key cache of the sealing key (keys.ts), which this makes redundant.
  * @param options - the manager's options
  * @param kind - `'session'` or `'remember'`
  * @param header - the 110-character header text sent in the cookie
@@ -267,21 +270,20 @@ export function cacheOpenedCookie(
   binding: Uint8Array | undefined,
 ): void {
   if (header.length !== HEADER_TEXT_SIZE) return;
-  storeVerified(options, (kind === 'remember' ? 'r' : 's') + header, {
-    keyIndex,
-    macKey: bytesText(macKey),
-    binding: bindingText(binding),
-    payload,
-    plaintext,
-  });
+  storeOpened(openedCache(options, kind), header, { keyIndex, macKeyText: bytesText(macKey), binding: bindingText(binding), payload, plaintext });
+  // From now on the cookies this key seals open from here: caching their derived keys would be wasted.
+  const material = options.keys[keyIndex];
+  if (material !== undefined) stopDerivedKeyCache(options.crypto, material);
 }
 
 /**
- * How many opened cookies a manager's cache holds (for tests and diagnostics).
+ * How many opened cookies a manager's cache holds, both kinds together (for tests and diagnostics).
  * @param options - the manager's options
+ * @returns the number of cached cookies
  */
 export function cachedCookieCount(options: ResolvedOptions): number {
-  return verifiedCaches.get(options)?.size ?? 0;
+  const caches = openedCaches.get(options);
+  return caches === undefined ? 0 : caches.session.size + caches.remember.size;
 }
 
 /**
@@ -289,7 +291,9 @@ export function cachedCookieCount(options: ResolvedOptions): number {
  * @param options - the manager's options
  */
 export function clearCookieCache(options: ResolvedOptions): void {
-  verifiedCaches.get(options)?.clear();
+  const caches = openedCaches.get(options);
+  caches?.session.clear();
+  caches?.remember.clear();
 }
 
 /** Bytes as one character per byte (exact: equal text if and only if equal bytes). */
@@ -301,11 +305,32 @@ function bindingText(binding: Uint8Array | undefined): string | undefined {
   return binding === undefined ? undefined : bytesText(binding);
 }
 
+/** Whether a cached binding (one character per byte) is this request's, in time that depends only on the lengths. */
+function sameBinding(cached: string | undefined, binding: Uint8Array | undefined): boolean {
+  if (cached === undefined || binding === undefined) return cached === undefined && binding === undefined;
+  if (cached.length !== binding.length) return false;
+  let diff = 0;
+  for (let i = 0; i < binding.length; i++) diff |= cached.charCodeAt(i) ^ binding[i]!;
+  return diff === 0;
+}
+
 /** A fresh array from {@link bytesText}'s characters. */
 function textBytes(text: string): Uint8Array {
   const out = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
   return out;
+}
+
+/**
+ * A string with the same characters that holds no reference to a larger one: `slice` shares its parent's
+ * characters, so a cached slice of a Cookie header would keep the whole header alive. Concatenation then a
+ * character read makes V8 build one flat string of exactly these characters.
+ */
+function copyText(text: string): string {
+  if (text.length === 0) return text;
+  const copy = ` ${text}`;
+  copy.charCodeAt(0);
+  return copy.slice(1);
 }
 
 /** lua-resty-session's wording for a header that does not parse (only computed on that failure path). */

@@ -6,6 +6,13 @@
  * character yields `null`. Node's `Buffer.from(s, 'base64url')` would silently skip bad characters and
  * accept several spellings of the same bytes, which would make cookie values malleable.
  *
+ * Where the runtime has Node's `Buffer` (Node, Bun), its native codec is used where it pays (measured):
+ * encoding always (about 4 times faster than the loop below), decoding from 512 characters on (4 times
+ * faster at 4 KiB; below that the cost is allocating the result, which both ways pay). Native decoding is
+ * made strict by re-encoding the result and requiring the very same text back. That check is exact: a
+ * text is canonical unpadded base64url if and only if it is the encoding of some bytes, and then it is the
+ * encoding of the bytes it decodes to. Elsewhere, and in the tests as the reference, the portable loops run.
+ *
  * @module
  */
 
@@ -17,6 +24,23 @@ for (let i = 0; i < 64; i++) {
   DECODE[ALPHABET.charCodeAt(i)] = i;
 }
 const textDecoder = new TextDecoder('latin1');
+
+/** The parts of Node's `Buffer` used here. */
+interface NodeBufferLike {
+  from(text: string, encoding: 'base64url'): Uint8Array & { toString(encoding: 'base64url'): string };
+  from(buffer: ArrayBufferLike, byteOffset: number, length: number): Uint8Array & { toString(encoding: 'base64url'): string };
+}
+
+/** Node's `Buffer`, when it is there and speaks unpadded base64url (checked once, on a known vector). */
+const NodeBuffer: NodeBufferLike | undefined = (() => {
+  const candidate = (globalThis as { Buffer?: NodeBufferLike }).Buffer;
+  try {
+    const probe = new Uint8Array([0xfb, 0xff]);
+    return candidate?.from(probe.buffer, 0, 2).toString('base64url') === '-_8' ? candidate : undefined;
+  } catch {
+    return undefined;
+  }
+})();
 
 /** Length of the unpadded base64url encoding of `n` bytes: `ceil(4n / 3)` (spec 1.3 `base64_size`). */
 export function encodedLength(n: number): number {
@@ -30,6 +54,16 @@ export function encodedLength(n: number): number {
  * @example base64urlEncode(new Uint8Array([0xde, 0xad])) // '3q0'
  */
 export function base64urlEncode(bytes: Uint8Array): string {
+  if (NodeBuffer !== undefined) return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
+  return base64urlEncodePortable(bytes);
+}
+
+/**
+ * {@link base64urlEncode} without Node's `Buffer`: the portable implementation (and the tests' reference).
+ * @param bytes - the bytes to encode
+ * @returns the base64url text, without `=` padding
+ */
+export function base64urlEncodePortable(bytes: Uint8Array): string {
   const n = bytes.length;
   const out = new Uint8Array(encodedLength(n));
   let o = 0;
@@ -62,6 +96,25 @@ export function base64urlEncode(bytes: Uint8Array): string {
  * @example base64urlDecode('3q0') // Uint8Array [0xde, 0xad]; base64urlDecode('3q1') // null (non-canonical)
  */
 export function base64urlDecode(text: string): Uint8Array | null {
+  if (NodeBuffer === undefined || text.length < NATIVE_DECODE_FROM) return base64urlDecodePortable(text);
+  const decoded = NodeBuffer.from(text, 'base64url');
+  // Node skips what it cannot decode and ignores stray low bits; only the canonical text re-encodes to itself.
+  if (decoded.toString('base64url') !== text) return null;
+  // A copy into an array of its own: Buffers can be slices of a pool shared with unrelated data.
+  const out = new Uint8Array(decoded.length);
+  out.set(decoded);
+  return out;
+}
+
+/** Texts at least this long are decoded natively when the runtime can. */
+const NATIVE_DECODE_FROM = 512;
+
+/**
+ * {@link base64urlDecode} without Node's `Buffer`: the portable implementation (and the tests' reference).
+ * @param text - attacker-controlled text
+ * @returns the bytes, or `null` when `text` is not the canonical encoding of any byte string
+ */
+export function base64urlDecodePortable(text: string): Uint8Array | null {
   const len = text.length;
   const rest = len & 3;
   if (rest === 1) return null;

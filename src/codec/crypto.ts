@@ -32,12 +32,43 @@ export interface CryptoBackend {
   sha256(data: Uint8Array): Uint8Array;
   /** HMAC-SHA256 of `data` (then `more`, when given) under `key`. */
   hmacSha256(key: Uint8Array, data: Uint8Array, more?: Uint8Array): Uint8Array;
+  /**
+   * Optional: HMAC-SHA256 under a key that is used many times (the HKDF pseudo-random key), with the key's
+   * padded blocks hashed once instead of on every call. Must equal `hmacSha256(key, data, more)`.
+   */
+  hmacSha256With?(key: Uint8Array): KeyedHmac;
   /** AES-256-GCM encryption with additional authenticated data. */
   encrypt(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Sealed;
   /** AES-256-GCM decryption; `null` when the tag does not authenticate (never throws for bad input). */
   decrypt(key: Uint8Array, iv: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array, aad: Uint8Array): Uint8Array | null;
   /** PBKDF2-HMAC-SHA256, off the event loop where the runtime allows it. */
   pbkdf2(password: Uint8Array, salt: Uint8Array, iterations: number, length: number): Promise<Uint8Array>;
+}
+
+/** HMAC-SHA256 under one fixed key: `(data, more?) => tag`. */
+export type KeyedHmac = (data: Uint8Array, more?: Uint8Array) => Uint8Array;
+
+/**
+ * HMAC-SHA256 under a fixed key with @noble/hashes, the key's inner and outer padded blocks hashed once:
+ * each call then costs two or three SHA-256 compressions (about 1 µs for HKDF-Expand's short inputs),
+ * where node:crypto has no way to reuse a key and `createHmac` costs 2 to 4 µs a call, most of it spent
+ * setting up an OpenSSL context. Used by both backends for the per-session-id HKDF-Expand (keys.ts).
+ * @param key - the key, any length
+ * @returns the keyed HMAC; each call returns a fresh 32-byte array
+ * @example const prf = keyedHmacSha256(prk); const t1 = prf(info, new Uint8Array([1]));
+ */
+export function keyedHmacSha256(key: Uint8Array): KeyedHmac {
+  const keyed = hmac.create(sha256, key);
+  // Reused for every call (calls are synchronous): `_cloneInto` copies the keyed state into it.
+  const work = keyed.clone();
+  return (data, more) => {
+    keyed._cloneInto(work);
+    work.update(data);
+    if (more !== undefined) work.update(more);
+    const out = new Uint8Array(32);
+    work.digestInto(out);
+    return out;
+  };
 }
 
 /** The pure-JS backend on @noble/ciphers and @noble/hashes: works in every runtime. */
@@ -48,6 +79,7 @@ export const nobleCrypto: CryptoBackend = {
     if (more === undefined) return hmac(sha256, key, data);
     return hmac.create(sha256, key).update(data).update(more).digest();
   },
+  hmacSha256With: keyedHmacSha256,
   encrypt(key, iv, plaintext, aad) {
     const out = gcm(key, iv, aad).encrypt(plaintext);
     const split = out.length - 16;
@@ -90,6 +122,8 @@ export function createNodeCrypto(c: typeof NodeCrypto): CryptoBackend {
       if (more !== undefined) h.update(more);
       return view(h.digest());
     },
+    // JS on purpose: for a key used over and over, hashing its pads once beats a native context per call.
+    hmacSha256With: keyedHmacSha256,
     encrypt(key, iv, plaintext, aad) {
       const cipher = c.createCipheriv('aes-256-gcm', key, iv);
       cipher.setAAD(aad);

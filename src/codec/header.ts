@@ -91,11 +91,13 @@ export function writeUint(bytes: Uint8Array, offset: number, size: number, value
 }
 
 /**
- * Reads the header fields from 82 bytes. The views share memory with `bytes`.
+ * Reads the header fields from 82 bytes. The views share memory with `bytes`, which is returned too.
  * @param bytes - exactly {@link HEADER_SIZE} bytes
+ * @returns the fields, and `bytes` itself
  */
-export function readHeader(bytes: Uint8Array): Header {
+export function readHeader(bytes: Uint8Array): Header & { readonly bytes: Uint8Array } {
   return {
+    bytes,
     type: bytes[0]!,
     flags: readUint(bytes, 1, 2),
     sid: bytes.subarray(3, 35),

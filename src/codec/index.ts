@@ -5,7 +5,7 @@
  * @module
  */
 export { base64urlDecode, base64urlEncode, encodedLength } from './base64url.ts';
-export { createNodeCrypto, defaultCrypto, nobleCrypto, type CryptoBackend, type Sealed } from './crypto.ts';
+export { createNodeCrypto, defaultCrypto, nobleCrypto, type CryptoBackend, type KeyedHmac, type Sealed } from './crypto.ts';
 export { Flags, HEADER_SIZE, HEADER_TEXT_SIZE, Limits, readHeader, type Header } from './header.ts';
 export {
   deriveEncryptionKey,

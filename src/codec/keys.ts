@@ -10,12 +10,15 @@
  * The expand results are cached per key material in a bounded LRU keyed by the exact session id bytes: a
  * save derives the keys of the id it mints, and the next request opens that very id, so it finds them
  * here instead of deriving them again. The keys are a pure function of (PRK, id), the id is random, and a
- * hit hands out copies, so the cache changes no result and no caller can alter another's keys.
+ * hit hands out copies, so the cache changes no result and no caller can alter another's keys. When the
+ * session records what it seals in the opened-cookie cache (reader.ts), that does the same job better,
+ * and this cache stops ({@link stopDerivedKeyCache}).
  *
  * @module
  */
+import { base64urlEncode } from './base64url.ts';
 import { BoundedCache } from './cache.ts';
-import type { CryptoBackend } from './crypto.ts';
+import type { CryptoBackend, KeyedHmac } from './crypto.ts';
 
 const encoder = new TextEncoder();
 const ENCRYPTION = encoder.encode('encryption:');
@@ -23,18 +26,23 @@ const AUTHENTICATION = encoder.encode('authentication:');
 const ZERO_SALT = new Uint8Array(32);
 const ONE = new Uint8Array([1]);
 
-/** How many session ids' keys are cached per key material and backend (about 150 bytes each). */
+/** How many session ids' keys are cached per key material and backend (a few hundred bytes each). */
 export const DERIVED_KEYS_CACHE_SIZE = 1024;
 /** Session ids longer than this (never ours: they are 32 bytes) bypass the cache. */
 const MAX_CACHED_SID = 64;
 
 /**
- * The cached expand results of one key material under one backend: the MAC keys and the AES key || IV of
- * the last session ids, as one-byte-per-character strings (immutable, and compact: no typed array per key).
+ * The cached expand results of one key material under one backend, keyed by the session id's base64url
+ * (an exact, one-to-one spelling of its bytes): the MAC keys and the AES key || IV of the last session ids.
+ * The arrays never leave this module: a hit hands out a copy.
  */
 interface DerivedKeys {
-  readonly mac: BoundedCache<string>;
-  readonly encryption: BoundedCache<string>;
+  /** HMAC-SHA256 under the PRK: the backend's keyed form when it has one. */
+  readonly prf: KeyedHmac;
+  readonly mac: BoundedCache<Uint8Array>;
+  readonly encryption: BoundedCache<Uint8Array>;
+  /** Set by {@link stopDerivedKeyCache}: derive every time, cache nothing. */
+  stopped: boolean;
 }
 
 /** Per backend, then per key material: a cross-check of two backends on one material stays a real check. */
@@ -48,25 +56,32 @@ function derivedKeys(crypto: CryptoBackend, material: KeyMaterial): DerivedKeys 
   }
   let keys = byMaterial.get(material);
   if (keys === undefined) {
+    const prk = material.prk;
     keys = {
-      mac: new BoundedCache<string>({ maxEntries: DERIVED_KEYS_CACHE_SIZE }),
-      encryption: new BoundedCache<string>({ maxEntries: DERIVED_KEYS_CACHE_SIZE }),
+      prf: crypto.hmacSha256With?.(prk) ?? ((data, more) => crypto.hmacSha256(prk, data, more)),
+      mac: new BoundedCache<Uint8Array>({ maxEntries: DERIVED_KEYS_CACHE_SIZE }),
+      encryption: new BoundedCache<Uint8Array>({ maxEntries: DERIVED_KEYS_CACHE_SIZE }),
+      stopped: false,
     };
     byMaterial.set(material, keys);
   }
   return keys;
 }
 
-/** Bytes as a string of one character per byte: equal strings if and only if equal bytes. */
-function byteString(bytes: Uint8Array): string {
-  return String.fromCharCode.apply(null, bytes as unknown as number[]);
-}
-
-/** A fresh array of the character codes of a {@link byteString}. */
-function stringBytes(text: string, start: number, end: number): Uint8Array {
-  const out = new Uint8Array(end - start);
-  for (let i = start; i < end; i++) out[i - start] = text.charCodeAt(i);
-  return out;
+/**
+ * Stops (and empties) the derived-key cache of one key material under one backend: its keys are derived on
+ * every call from then on. The reader calls it once the session records each cookie it seals in the
+ * opened-cookie cache (reader.ts `cacheOpenedCookie`): the next request then opens that cookie without
+ * deriving anything, so caching the keys would only cost time and memory.
+ * @param crypto - the backend
+ * @param material - the key material
+ */
+export function stopDerivedKeyCache(crypto: CryptoBackend, material: KeyMaterial): void {
+  const keys = derivedKeys(crypto, material);
+  if (keys.stopped) return;
+  keys.stopped = true;
+  keys.mac.clear();
+  keys.encryption.clear();
 }
 
 /**
@@ -154,28 +169,33 @@ function info(label: Uint8Array, sid: Uint8Array): Uint8Array {
  * @param sid - the 32 raw session id bytes
  */
 export function deriveEncryptionKey(crypto: CryptoBackend, material: KeyMaterial, sid: Uint8Array): EncryptionKey {
-  if (sid.length > MAX_CACHED_SID) return expandEncryptionKey(crypto, material, sid);
-  const cache = derivedKeys(crypto, material).encryption;
-  const id = byteString(sid);
+  const keys = derivedKeys(crypto, material);
+  if (keys.stopped || sid.length > MAX_CACHED_SID) return expandEncryptionKey(crypto, material, sid);
+  const cache = keys.encryption;
+  const id = base64urlEncode(sid);
   const cached = cache.get(id);
   if (cached === undefined) {
     const fresh = expandEncryptionKey(crypto, material, sid);
-    cache.set(id, byteString(fresh.key) + byteString(fresh.iv));
+    const okm = new Uint8Array(44);
+    okm.set(fresh.key);
+    okm.set(fresh.iv, 32);
+    cache.set(id, okm);
     return fresh;
   }
   // Fresh arrays on every call: no caller can change what another one gets.
-  return { key: stringBytes(cached, 0, 32), iv: stringBytes(cached, 32, 44) };
+  return { key: cached.slice(0, 32), iv: cached.slice(32, 44) };
 }
 
 function expandEncryptionKey(crypto: CryptoBackend, material: KeyMaterial, sid: Uint8Array): EncryptionKey {
+  const prf = derivedKeys(crypto, material).prf;
   const label = info(ENCRYPTION, sid);
   // HKDF-Expand for L = 44: T(1) = HMAC(prk, info || 1), T(2) = HMAC(prk, T(1) || info || 2).
-  const t1 = crypto.hmacSha256(material.prk, label, ONE);
+  const t1 = prf(label, ONE);
   const second = new Uint8Array(32 + label.length + 1);
   second.set(t1);
   second.set(label, 32);
   second[second.length - 1] = 2;
-  const t2 = crypto.hmacSha256(material.prk, second);
+  const t2 = prf(second);
   return { key: t1, iv: t2.subarray(0, 12) };
 }
 
@@ -186,18 +206,19 @@ function expandEncryptionKey(crypto: CryptoBackend, material: KeyMaterial, sid: 
  * @param sid - the 32 raw session id bytes
  */
 export function deriveMacKey(crypto: CryptoBackend, material: KeyMaterial, sid: Uint8Array): Uint8Array {
-  if (sid.length > MAX_CACHED_SID) return expandMacKey(crypto, material, sid);
-  const cache = derivedKeys(crypto, material).mac;
-  const id = byteString(sid);
+  const keys = derivedKeys(crypto, material);
+  if (keys.stopped || sid.length > MAX_CACHED_SID) return expandMacKey(crypto, material, sid);
+  const cache = keys.mac;
+  const id = base64urlEncode(sid);
   const cached = cache.get(id);
-  if (cached !== undefined) return stringBytes(cached, 0, 32);
+  if (cached !== undefined) return cached.slice();
   const fresh = expandMacKey(crypto, material, sid);
-  cache.set(id, byteString(fresh));
+  cache.set(id, fresh.slice());
   return fresh;
 }
 
 function expandMacKey(crypto: CryptoBackend, material: KeyMaterial, sid: Uint8Array): Uint8Array {
-  return crypto.hmacSha256(material.prk, info(AUTHENTICATION, sid), ONE);
+  return derivedKeys(crypto, material).prf(info(AUTHENTICATION, sid), ONE);
 }
 
 /**

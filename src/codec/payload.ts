@@ -31,9 +31,9 @@ export interface EncodedPayload {
  * the deflated form is strictly smaller.
  */
 export function encodePayload(entries: readonly SessionEntry[], threshold: number): EncodedPayload {
-  const json = JSON.stringify(
-    entries.map((e) => (e.subject === undefined ? [e.data, e.audience] : [e.data, e.audience, e.subject])),
-  );
+  const rows: unknown[][] = [];
+  for (const e of entries) rows.push(e.subject === undefined ? [e.data, e.audience] : [e.data, e.audience, e.subject]);
+  const json = JSON.stringify(rows);
   const bytes = encoder.encode(json);
   if (threshold > 0 && bytes.length > threshold) {
     const deflated = deflateRaw(bytes);

@@ -54,9 +54,10 @@ export interface ParsedHeader extends Header {
  * @param values - the selected values in the fixed order remote address, scheme, User-Agent
  */
 export function bindDigest(crypto: CryptoBackend, values: readonly (string | undefined)[]): Uint8Array | undefined {
-  const present = values.filter((v): v is string => v !== undefined && v !== '');
-  if (present.length === 0) return undefined;
-  const digest = crypto.sha256(encoder.encode(present.join('|')));
+  let joined: string | undefined;
+  for (const v of values) if (v !== undefined && v !== '') joined = joined === undefined ? v : `${joined}|${v}`;
+  if (joined === undefined) return undefined;
+  const digest = crypto.sha256(encoder.encode(joined));
   const out = new Uint8Array(33);
   out.set(HASH_SIGN);
   out.set(digest, 1);
@@ -130,7 +131,7 @@ export function parseHeader(value: string): ParsedHeader | null {
   if (value.length < HEADER_TEXT_SIZE) return null;
   const bytes = base64urlDecode(value.length === HEADER_TEXT_SIZE ? value : value.slice(0, HEADER_TEXT_SIZE));
   if (bytes === null || bytes.length !== HEADER_SIZE || bytes[0] !== COOKIE_TYPE) return null;
-  return { ...readHeader(bytes), bytes };
+  return readHeader(bytes);
 }
 
 /**

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createNodeCrypto, type CryptoBackend } from '../../src/codec/crypto.ts';
 import { HEADER_TEXT_SIZE } from '../../src/codec/header.ts';
+import { deriveMacKey, derivedKeysCached } from '../../src/codec/keys.ts';
 import { bindDigest } from '../../src/codec/seal.ts';
 import { luaRestySessionCookie, resolveOptions, type ResolvedOptions, type SessionOptions } from '../../src/options.ts';
 import {
@@ -16,7 +17,7 @@ import {
   cachedCookieCount,
   clearCookieCache,
   openCookie,
-  VERIFIED_COOKIES_MAX_ENTRIES,
+  OPENED_COOKIES_MAX_ENTRIES,
   type OpenContext,
   type OpenResult,
 } from '../../src/reader.ts';
@@ -271,14 +272,21 @@ describe('opened-cookie cache', () => {
 
   it('is bounded', async () => {
     const { o } = reader();
-    for (let i = 0; i < VERIFIED_COOKIES_MAX_ENTRIES + 100; i++) {
+    for (let i = 0; i < OPENED_COOKIES_MAX_ENTRIES + 100; i++) {
       const header = `${String(i).padStart(10, '0')}${'A'.repeat(HEADER_TEXT_SIZE - 10)}`;
       cacheOpenedCookie(o, 'session', header, 'payload', '[[{},"default"]]', 0, new Uint8Array(32), undefined);
-      assert.ok(cachedCookieCount(o) <= VERIFIED_COOKIES_MAX_ENTRIES);
+      assert.ok(cachedCookieCount(o) <= OPENED_COOKIES_MAX_ENTRIES);
     }
-    assert.equal(cachedCookieCount(o), VERIFIED_COOKIES_MAX_ENTRIES);
+    const count = cachedCookieCount(o);
+    assert.ok(count >= OPENED_COOKIES_MAX_ENTRIES / 2, `${count} cached`);
     cacheOpenedCookie(o, 'session', 'too short', 'payload', '[]', 0, new Uint8Array(32), undefined);
-    assert.equal(cachedCookieCount(o), VERIFIED_COOKIES_MAX_ENTRIES, 'only 110-character headers are cached');
+    assert.equal(cachedCookieCount(o), count, 'only 110-character headers are cached');
+    // And bounded in characters: a few large payloads push the oldest out.
+    const big = 'x'.repeat(100_000);
+    for (let i = 0; i < 40; i++) {
+      cacheOpenedCookie(o, 'remember', `${String(i).padStart(10, '0')}${'B'.repeat(HEADER_TEXT_SIZE - 10)}`, big, big, 0, new Uint8Array(32), undefined);
+    }
+    assert.ok(cachedCookieCount(o) < count + 40);
   });
 
   it('a cookie recorded at save time opens without the MAC check or decryption', async () => {
@@ -297,5 +305,8 @@ describe('opened-cookie cache', () => {
     const r = opened(await openCookie(o, value, ctx(T0)));
     assert.deepEqual(counts, { hmac: 0, decrypt: 0 });
     assert.deepEqual(r.entries[0]!.data, { n: 7 });
+    // Recording what is sealed makes the derived-key cache of that key redundant: it stops.
+    deriveMacKey(o.crypto, o.keys[0]!, new Uint8Array(32));
+    assert.deepEqual(derivedKeysCached(o.crypto, o.keys[0]!), { mac: 0, encryption: 0 });
   });
 });

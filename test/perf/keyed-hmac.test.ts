@@ -1,0 +1,50 @@
+/**
+ * The keyed HMAC used for HKDF-Expand (key pads hashed once, state reused between calls) against
+ * node:crypto's `createHmac`, for both backends.
+ */
+import * as nodeCrypto from 'node:crypto';
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createNodeCrypto, keyedHmacSha256, nobleCrypto } from '../../src/codec/crypto.ts';
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+const reference = (key: Uint8Array, data: Uint8Array, more?: Uint8Array): string => {
+  const h = nodeCrypto.createHmac('sha256', key).update(data);
+  if (more !== undefined) h.update(more);
+  return h.digest('hex');
+};
+
+describe('keyed HMAC-SHA256', () => {
+  it('equals createHmac for keys and messages of many lengths, over repeated calls on one key', () => {
+    for (const keyLength of [0, 1, 31, 32, 33, 64, 65, 100]) {
+      const key = nodeCrypto.randomBytes(keyLength);
+      const prf = keyedHmacSha256(key);
+      for (let n = 0; n <= 200; n += 7) {
+        const data = nodeCrypto.randomBytes(n);
+        const more = nodeCrypto.randomBytes(n % 5);
+        assert.equal(hex(prf(data)), reference(key, data), `key ${keyLength}, data ${n}`);
+        assert.equal(hex(prf(data, more)), reference(key, data, more), `key ${keyLength}, data ${n} + ${more.length}`);
+      }
+    }
+  });
+
+  it('returns a fresh array per call, and two keyed instances do not interfere', () => {
+    const a = keyedHmacSha256(new Uint8Array(32).fill(1));
+    const b = keyedHmacSha256(new Uint8Array(32).fill(2));
+    const data = new Uint8Array([1, 2, 3]);
+    const first = a(data);
+    const expected = hex(first);
+    first.fill(0);
+    assert.equal(hex(b(data)), reference(new Uint8Array(32).fill(2), data));
+    assert.equal(hex(a(data)), expected);
+  });
+
+  it('both backends offer it, equal to their own hmacSha256', () => {
+    const key = nodeCrypto.randomBytes(32);
+    const data = nodeCrypto.randomBytes(47);
+    const more = new Uint8Array([1]);
+    for (const backend of [nobleCrypto, createNodeCrypto(nodeCrypto)]) {
+      assert.equal(hex(backend.hmacSha256With!(key)(data, more)), hex(backend.hmacSha256(key, data, more)), backend.name);
+    }
+  });
+});
