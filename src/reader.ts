@@ -140,24 +140,28 @@ export async function openCookie(options: ResolvedOptions, value: string, ctx: O
   if (payload.length !== header.dataSize) return fail('malformed', 'invalid session payload');
 
   // The same header and the same ciphertext opened before: the plaintext is the one it decrypted to.
-  let text = known !== undefined && known.payload === payload ? known.plaintext : undefined;
-  if (text === undefined) {
-    const ciphertext = base64urlDecode(payload);
-    if (ciphertext === null) return fail('malformed', 'unable to base64url decode session data');
-    const material = options.keys[auth.keyIndex]!;
-    const key = remember
-      ? await deriveRememberKey(options.crypto, material, header.sid, options.rememberSafety)
-      : deriveEncryptionKey(options.crypto, material, header.sid);
-    const plaintext = decryptPayload(options.crypto, header, ciphertext, key);
-    if (plaintext === null) return fail('tampered', 'unable to decrypt session data');
-    const decoded = payloadText(plaintext, (header.flags & Flags.deflate) !== 0, Limits.dataSize);
-    if (decoded === null) return fail('malformed', 'unable to json decode session data');
-    text = decoded;
-    const macKey = 'macKey' in auth ? bytesText(auth.macKey) : auth.macKeyText;
-    // Stored under a copy of the header text: a slice would keep the whole Cookie header alive.
-    storeOpened(cache, copyText(headerText), { keyIndex: auth.keyIndex, macKeyText: macKey, binding: bindingText(binding), payload: copyText(payload), plaintext: text });
+  if (known !== undefined && known.payload === payload) {
+    // Parsed on every open, from the cache or not: each session gets objects of its own.
+    const entries = parsePayload(known.plaintext);
+    if (entries === null) return fail('malformed', 'unable to json decode session data');
+    return finishOpen(options, ctx, header, auth, payload, entries, storageKey);
   }
-  return finishOpen(options, ctx, header, auth, payload, text, storageKey);
+  const ciphertext = base64urlDecode(payload);
+  if (ciphertext === null) return fail('malformed', 'unable to base64url decode session data');
+  const material = options.keys[auth.keyIndex]!;
+  const key = remember
+    ? await deriveRememberKey(options.crypto, material, header.sid, options.rememberSafety)
+    : deriveEncryptionKey(options.crypto, material, header.sid);
+  const plaintext = decryptPayload(options.crypto, header, ciphertext, key);
+  if (plaintext === null) return fail('tampered', 'unable to decrypt session data');
+  const text = payloadText(plaintext, (header.flags & Flags.deflate) !== 0, Limits.dataSize);
+  const entries = text === null ? null : parsePayload(text);
+  if (text === null || entries === null) return fail('malformed', 'unable to json decode session data');
+  // Only a cookie that opened is remembered; under a copy of the header text, as a slice of it would keep
+  // the whole Cookie header alive.
+  const macKey = 'macKey' in auth ? bytesText(auth.macKey) : auth.macKeyText;
+  storeOpened(cache, copyText(headerText), { keyIndex: auth.keyIndex, macKeyText: macKey, binding: bindingText(binding), payload: copyText(payload), plaintext: text });
+  return finishOpen(options, ctx, header, auth, payload, entries, storageKey);
 }
 
 /** Checks the header MAC under each key in turn; the first that authenticates it wins. */
@@ -173,19 +177,16 @@ function authenticate(
   return undefined;
 }
 
-/** Parses the plaintext into fresh entries and checks the timeouts: the last steps of {@link openCookie}. */
+/** Builds the opened cookie and checks the timeouts: the last step of {@link openCookie}. */
 function finishOpen(
   options: ResolvedOptions,
   ctx: OpenContext,
   header: ParsedHeader,
   auth: { readonly keyIndex: number; readonly macKey: Uint8Array } | OpenedRecord,
   payload: string,
-  text: string,
+  entries: SessionEntry[],
   storageKey: string | undefined,
 ): OpenResult {
-  // Parsed on every open, from the cache or not: each session gets objects of its own.
-  const entries = parsePayload(text);
-  if (entries === null) return fail('malformed', 'unable to json decode session data');
   const macKey = 'macKey' in auth ? auth.macKey : textBytes(auth.macKeyText);
   const opened: OpenedCookie = { header, keyIndex: auth.keyIndex, material: options.keys[auth.keyIndex]!, macKey, payload, entries, storageKey };
   const remember = ctx.kind === 'remember';

@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createNodeCrypto, type CryptoBackend } from '../../src/codec/crypto.ts';
 import { HEADER_TEXT_SIZE } from '../../src/codec/header.ts';
-import { deriveMacKey, derivedKeysCached } from '../../src/codec/keys.ts';
-import { bindDigest } from '../../src/codec/seal.ts';
+import { deriveEncryptionKey, deriveMacKey, derivedKeysCached } from '../../src/codec/keys.ts';
+import { bindDigest, seal, sealedText } from '../../src/codec/seal.ts';
 import { luaRestySessionCookie, resolveOptions, type ResolvedOptions, type SessionOptions } from '../../src/options.ts';
 import {
   cacheOpenedCookie,
@@ -308,5 +308,28 @@ describe('opened-cookie cache', () => {
     // Recording what is sealed makes the derived-key cache of that key redundant: it stops.
     deriveMacKey(o.crypto, o.keys[0]!, new Uint8Array(32));
     assert.deepEqual(derivedKeysCached(o.crypto, o.keys[0]!), { mac: 0, encryption: 0 });
+  });
+
+  it('an authenticated cookie whose plaintext is not a session is refused every time, and never cached', async () => {
+    const { o, counts } = reader();
+    const material = o.keys[0]!;
+    for (const plaintext of ['not json', '[]', '[[1,"default"]]', `[[${'['.repeat(600)}${']'.repeat(600)},"default"]]`]) {
+      const sid = nodeCrypto.randomBytes(32);
+      const sealed = sealedText(
+        seal(
+          o.crypto,
+          { flags: 0, sid, creationTime: T0, rollingOffset: 0, idlingOffset: 0, plaintext: new TextEncoder().encode(plaintext) },
+          deriveEncryptionKey(o.crypto, material, sid),
+          deriveMacKey(o.crypto, material, sid),
+        ),
+      );
+      for (let i = 0; i < 2; i++) {
+        counts.decrypt = 0;
+        const r = await openCookie(o, sealed.header + sealed.payload, ctx(T0));
+        assert.equal(!r.ok && r.reason, 'malformed', plaintext.slice(0, 20));
+        assert.equal(counts.decrypt, 1, 'decrypted again: nothing was cached');
+      }
+    }
+    assert.equal(cachedCookieCount(o), 0);
   });
 });
