@@ -52,11 +52,13 @@ export const TIMEOUTS_KEY = '@timeouts';
 export function effectiveTimeouts(defaults: Timeouts, data: Record<string, unknown> | undefined): Timeouts {
   const own = data !== undefined && Object.hasOwn(data, TIMEOUTS_KEY) ? data[TIMEOUTS_KEY] : undefined;
   if (typeof own !== 'object' || own === null) return defaults;
-  const pick = (name: keyof Timeouts): number => {
-    const v = (own as Record<string, unknown>)[name];
-    return typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : defaults[name];
-  };
-  return { idling: pick('idling'), rolling: pick('rolling'), absolute: pick('absolute') };
+  const o = own as Record<string, unknown>;
+  return { idling: timeout(o.idling, defaults.idling), rolling: timeout(o.rolling, defaults.rolling), absolute: timeout(o.absolute, defaults.absolute) };
+}
+
+/** A stored timeout when it is a non-negative integer, else the default. */
+function timeout(value: unknown, fallback: number): number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : fallback;
 }
 
 /**
