@@ -4,15 +4,14 @@
  *
  * @module
  */
-import { Flags } from './codec/header.ts';
-import { bindDigest } from './codec/seal.ts';
+import { MAX_COOKIE_LIFETIME } from './cookie/serialize.ts';
 import { collectCookies } from './cookie/parse.ts';
 import { isSessionError, SessionError, type InvalidCookie } from './errors.ts';
 import { indexOf } from './metadata.ts';
 import type { Storage } from './storage/types.ts';
 import { fetchExchange, isFetchRequest } from './http/fetch.ts';
 import { nodeExchange, type NodeRequest, type NodeResponse } from './http/node.ts';
-import type { HttpExchange } from './http/types.ts';
+import { clientBinding, type HttpExchange } from './http/types.ts';
 import { resolveOptions, type ResolvedOptions, type SessionOptions } from './options.ts';
 import { openCookie, type OpenContext, type OpenedCookie, type OpenResult } from './reader.ts';
 import { Session } from './session.ts';
@@ -80,8 +79,6 @@ export interface SubjectSession {
 }
 
 const MAX_CANDIDATES = 4;
-/** 400 days: the longest a browser keeps a cookie, so the longest a revocation must be remembered. */
-const MAX_COOKIE_LIFETIME = 34_560_000;
 
 /**
  * Creates a session manager.
@@ -202,14 +199,7 @@ async function openSession<Data extends Record<string, unknown>>(o: ResolvedOpti
   let rememberChunks = rememberValues.length > 0 ? 1 : 0;
   for (let i = 2; i <= 9; i++) if (cookies?.[`${o.rememberName}${i}`] !== undefined) rememberChunks = i;
 
-  const binding = (flags: number): Uint8Array | undefined => {
-    if ((flags & (Flags.bindIp | Flags.bindScheme | Flags.bindUserAgent)) === 0) return undefined;
-    return bindDigest(o.crypto, [
-      flags & Flags.bindIp ? x.remoteAddress() : undefined,
-      flags & Flags.bindScheme ? x.scheme() : undefined,
-      flags & Flags.bindUserAgent ? x.requestHeader('user-agent') : undefined,
-    ]);
-  };
+  const binding = (flags: number): Uint8Array | undefined => clientBinding(o.crypto, x, flags);
   const context = (kind: 'session' | 'remember'): OpenContext => {
     const base = kind === 'session' ? o.cookieName : o.rememberName;
     return { kind, now, binding, chunk: (i) => cookies?.[`${base}${i}`]?.[0] };

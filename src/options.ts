@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { attributeString, type CookieAttributes } from './cookie/serialize.ts';
+import { attributeString, MAX_COOKIE_LIFETIME, type CookieAttributes } from './cookie/serialize.ts';
 import { defaultCrypto, nobleCrypto, type CryptoBackend } from './codec/crypto.ts';
 import { Flags } from './codec/header.ts';
 import { ikmFromSecret, keyMaterial, REMEMBER_ITERATIONS, type KeyMaterial, type RememberSafety } from './codec/keys.ts';
@@ -208,8 +208,6 @@ const DOMAIN = /^\.?[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9
 const HEADER_PROPERTIES = new Set(Object.keys(HEADER_NAMES));
 const BIND_FLAGS: Record<BindTarget, number> = { ip: Flags.bindIp, scheme: Flags.bindScheme, userAgent: Flags.bindUserAgent };
 const MAX_TIMEOUT = 2 ** 32 - 1;
-/** 400 days: the longest a browser keeps a cookie (RFC 6265bis). */
-const MAX_COOKIE_LIFETIME = 34_560_000;
 
 function isStorage(value: unknown): value is Storage {
   const s = value as Partial<Storage> | null | undefined;

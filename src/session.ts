@@ -13,9 +13,9 @@ import { deriveEncryptionKey, deriveMacKey, deriveRememberKey, type EncryptionKe
 import { encodePayload, type SessionEntry } from './codec/payload.ts';
 import { bindDigest, retouch, seal, sealedText } from './codec/seal.ts';
 import { withoutCookies } from './cookie/parse.ts';
-import { chunkCount, chunkName, EXPIRED, firstChunkLength, httpDate, splitChunks } from './cookie/serialize.ts';
+import { chunkCount, MAX_COOKIE_LIFETIME, chunkName, EXPIRED, firstChunkLength, httpDate, splitChunks } from './cookie/serialize.ts';
 import { isSessionError, SessionError } from './errors.ts';
-import type { HttpExchange } from './http/types.ts';
+import { clientBinding, type HttpExchange } from './http/types.ts';
 import { assertJsonValue } from './json.ts';
 import { metadataOf } from './metadata.ts';
 import { HEADER_NAMES, type HeaderProperty, type ResolvedOptions, type Timeouts } from './options.ts';
@@ -79,7 +79,6 @@ export interface SessionInit {
 /** Reserved attribute holding the per-session remember-me choice. */
 const REMEMBER_KEY = '@remember';
 
-const MAX_TTL = 34_560_000; // 400 days, the RFC 6265bis cap
 
 /**
  * One visitor's session for one request.
@@ -580,13 +579,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
   }
 
   #binding(flags: number): Uint8Array | undefined {
-    if ((flags & (Flags.bindIp | Flags.bindScheme | Flags.bindUserAgent)) === 0) return undefined;
-    const x = this.#x;
-    return bindDigest(this.#o.crypto, [
-      flags & Flags.bindIp ? x.remoteAddress() : undefined,
-      flags & Flags.bindScheme ? x.scheme() : undefined,
-      flags & Flags.bindUserAgent ? x.requestHeader('user-agent') : undefined,
-    ]);
+    return clientBinding(this.#o.crypto, this.#x, flags);
   }
 
   #metadata(): StorageMetadata | undefined {
@@ -631,7 +624,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
 
   /** Seconds a cookie could still be accepted: the rolling or absolute time left (idling can be extended). */
   #lifetimeLeft(creationTime: number, rollingOffset: number, t: Timeouts, now: number): number {
-    let left = MAX_TTL;
+    let left = MAX_COOKIE_LIFETIME;
     if (t.rolling > 0) left = Math.min(left, t.rolling - (now - creationTime - rollingOffset));
     if (t.absolute > 0) left = Math.min(left, t.absolute - (now - creationTime));
     return Math.max(left, 1);
@@ -639,8 +632,8 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
 
   /** Store TTL: the rolling or absolute time left, whichever is closer (fixes spec bug 10.1). */
   #storeTtl(t: Timeouts, now: number, creationTime: number): number {
-    let ttl = t.rolling > 0 && t.rolling < MAX_TTL ? t.rolling : MAX_TTL;
-    if (t.absolute > 0 && t.absolute < MAX_TTL) ttl = Math.min(ttl, t.absolute - (now - creationTime));
+    let ttl = t.rolling > 0 && t.rolling < MAX_COOKIE_LIFETIME ? t.rolling : MAX_COOKIE_LIFETIME;
+    if (t.absolute > 0 && t.absolute < MAX_COOKIE_LIFETIME) ttl = Math.min(ttl, t.absolute - (now - creationTime));
     return Math.max(ttl, 1);
   }
 
@@ -790,7 +783,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     const macKey = deriveMacKey(o.crypto, material, sid);
     const sealed = sealedText(seal(o.crypto, { flags, sid, creationTime, rollingOffset, idlingOffset: 0, plaintext }, key, macKey, this.#binding(flags)));
     const t = o.rememberTimeouts;
-    const maxAge = Math.min(t.rolling > 0 && t.rolling < MAX_TTL ? t.rolling : MAX_TTL, t.absolute > 0 ? Math.max(t.absolute - rollingOffset, 1) : MAX_TTL);
+    const maxAge = Math.min(t.rolling > 0 && t.rolling < MAX_COOKIE_LIFETIME ? t.rolling : MAX_COOKIE_LIFETIME, t.absolute > 0 ? Math.max(t.absolute - rollingOffset, 1) : MAX_COOKIE_LIFETIME);
     // Expires and Max-Age agree (fixes spec bug 10.7, where Expires counted from the creation time).
     const extra = `; Expires=${httpDate(now + maxAge)}; Max-Age=${maxAge}`;
     const storageKey = o.storage !== undefined ? storageKeyOf(o, sid) : undefined;

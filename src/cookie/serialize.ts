@@ -11,6 +11,8 @@ export const MAX_COOKIE_SIZE = 4096;
 export const MAX_COOKIES = 9;
 /** The budget of all chunks' `name=value` together. */
 export const MAX_COOKIES_SIZE = 36864;
+/** 400 days: the longest a browser keeps a cookie (RFC 6265bis), so also the longest TTL worth storing. */
+export const MAX_COOKIE_LIFETIME = 34_560_000;
 /** What a deleted cookie carries. */
 export const EXPIRED = '; Expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=0';
 

@@ -5,6 +5,9 @@
  *
  * @module
  */
+import type { CryptoBackend } from '../codec/crypto.ts';
+import { Flags } from '../codec/header.ts';
+import { bindDigest } from '../codec/seal.ts';
 
 /** A request/response pair as the session sees it. */
 export interface HttpExchange {
@@ -38,6 +41,19 @@ export interface HttpExchange {
 export interface ExchangeOptions {
   /** Trust `X-Forwarded-For` (leftmost address) and `X-Forwarded-Proto`. */
   readonly trustProxy?: boolean;
+}
+
+/**
+ * The MAC suffix binding a cookie to this request's client, for the bind bits set in `flags` (spec 2.4),
+ * or `undefined` when no bind bit is set.
+ */
+export function clientBinding(crypto: CryptoBackend, x: HttpExchange, flags: number): Uint8Array | undefined {
+  if ((flags & (Flags.bindIp | Flags.bindScheme | Flags.bindUserAgent)) === 0) return undefined;
+  return bindDigest(crypto, [
+    flags & Flags.bindIp ? x.remoteAddress() : undefined,
+    flags & Flags.bindScheme ? x.scheme() : undefined,
+    flags & Flags.bindUserAgent ? x.requestHeader('user-agent') : undefined,
+  ]);
 }
 
 /** Replaces the line for `name` in a list of Set-Cookie lines, or appends it. */
