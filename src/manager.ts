@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { MAX_COOKIE_LIFETIME } from './cookie/serialize.ts';
+import { chunkName, MAX_COOKIE_LIFETIME } from './cookie/serialize.ts';
 import { collectCookies } from './cookie/parse.ts';
 import { isSessionError, SessionError, type InvalidCookie } from './errors.ts';
 import { indexOf } from './metadata.ts';
@@ -111,7 +111,8 @@ export function createSessionManager<Data extends Record<string, unknown> = Reco
     }
     return nodeExchange(a as NodeRequest, b as NodeResponse, { trustProxy: o.trustProxy });
   };
-  const open = (a: unknown, b?: unknown, c?: unknown): Promise<Session<Data>> => openSession<Data>(o, exchangeOf(a, b, c));
+  const names = cookieNames(o);
+  const open = (a: unknown, b?: unknown, c?: unknown): Promise<Session<Data>> => openSession<Data>(o, names, exchangeOf(a, b, c));
   const start = async (a: unknown, b?: unknown, c?: unknown): Promise<Session<Data>> => {
     const session = await open(a, b, c);
     await session.refresh();
@@ -181,80 +182,120 @@ export function createSessionManager<Data extends Record<string, unknown> = Reco
   };
 }
 
-function isChunkName(base: string, name: string): boolean {
-  return name.length === base.length + 1 && name.startsWith(base) && name[base.length]! >= '2' && name[base.length]! <= '9';
+/** What a manager computes once for reading its cookies: the names it looks for, and the filter. */
+interface CookieNames {
+  /** `[, session, session2, ..., session9]`: index = chunk number. */
+  readonly session: readonly string[];
+  readonly remember: readonly string[];
+  /** Whether a request cookie is one of ours (a session or remember cookie, or one of their chunks). */
+  readonly wanted: (name: string) => boolean;
 }
 
-async function openSession<Data extends Record<string, unknown>>(o: ResolvedOptions, x: HttpExchange): Promise<Session<Data>> {
+function cookieNames(o: ResolvedOptions): CookieNames {
+  const list = (base: string): string[] => ['', base, ...[2, 3, 4, 5, 6, 7, 8, 9].map((i) => chunkName(base, i))];
+  const session = list(o.cookieName);
+  const remember = list(o.rememberName);
+  const all = new Set([...session.slice(1), ...remember.slice(1)]);
+  return { session, remember, wanted: (name) => all.has(name) };
+}
+
+/** The highest chunk number of `names` present in `cookies` (0 when none). */
+function chunksSent(cookies: Record<string, string[]> | undefined, names: readonly string[]): number {
+  if (cookies === undefined) return 0;
+  for (let i = 9; i >= 2; i--) if (cookies[names[i]!] !== undefined) return i;
+  return cookies[names[1]!] !== undefined ? 1 : 0;
+}
+
+/**
+ * The reader's view of one request for one cookie kind. A class, not an object of closures: one or two
+ * are made per request, and methods on a prototype cost nothing to create.
+ */
+class RequestCookies implements OpenContext {
+  constructor(
+    readonly kind: 'session' | 'remember',
+    readonly now: number,
+    private readonly crypto: ResolvedOptions['crypto'],
+    private readonly exchange: HttpExchange,
+    private readonly cookies: Record<string, string[]> | undefined,
+    private readonly names: readonly string[],
+  ) {}
+
+  chunk(index: number): string | undefined {
+    return this.cookies?.[this.names[index]!]?.[0];
+  }
+
+  binding(flags: number): Uint8Array | undefined {
+    return clientBinding(this.crypto, this.exchange, flags);
+  }
+}
+
+/** Reports a cookie that yielded no session; a failing hook must not turn bad input into a 500. */
+function reportInvalid(o: ResolvedOptions, event: InvalidCookie): void {
+  if (o.onInvalid === undefined) return;
+  try {
+    o.onInvalid(event);
+  } catch {
+    /* ignored, see above */
+  }
+}
+
+/** Opens one cookie value, then asks the revocation store (when configured) whether it was revoked. */
+async function openChecked(o: ResolvedOptions, value: string, ctx: RequestCookies): Promise<OpenResult> {
+  const result = await openCookie(o, value, ctx);
+  if (!result.ok || o.revocation === undefined) return result;
+  const { header, entries } = result.cookie;
+  const subjects = [...new Set(entries.flatMap((e) => (e.subject === undefined ? [] : [e.subject])))];
+  if (await o.revocation.isRevoked(header.sid, header.creationTime, subjects, ctx.now)) {
+    return { ok: false, reason: 'revoked', detail: 'session revoked' };
+  }
+  return result;
+}
+
+/** Opens the first of up to {@link MAX_CANDIDATES} values that opens, reporting the others. */
+async function openFirst(o: ResolvedOptions, values: readonly string[], ctx: RequestCookies, report: boolean): Promise<OpenedCookie | undefined> {
+  const n = Math.min(values.length, MAX_CANDIDATES);
+  for (let i = 0; i < n; i++) {
+    const value = values[i]!;
+    if (value === '') continue;
+    const result = await openChecked(o, value, ctx);
+    if (result.ok) return result.cookie;
+    if (report) reportInvalid(o, { reason: result.reason, cookie: ctx.kind, detail: result.detail });
+  }
+  return undefined;
+}
+
+const NO_VALUES: readonly string[] = [];
+
+async function openSession<Data extends Record<string, unknown>>(o: ResolvedOptions, names: CookieNames, x: HttpExchange): Promise<Session<Data>> {
   const now = Math.floor(o.now());
   const header = x.cookieHeader();
-  const cookies =
-    header === undefined || header === ''
-      ? undefined
-      : collectCookies(header, (n) => n === o.cookieName || n === o.rememberName || isChunkName(o.cookieName, n) || isChunkName(o.rememberName, n));
-  const sessionValues = cookies?.[o.cookieName] ?? [];
-  const rememberValues = cookies?.[o.rememberName] ?? [];
-  let requestChunks = sessionValues.length > 0 ? 1 : 0;
-  for (let i = 2; i <= 9; i++) if (cookies?.[`${o.cookieName}${i}`] !== undefined) requestChunks = i;
-  let rememberChunks = rememberValues.length > 0 ? 1 : 0;
-  for (let i = 2; i <= 9; i++) if (cookies?.[`${o.rememberName}${i}`] !== undefined) rememberChunks = i;
+  const cookies = header === undefined || header === '' ? undefined : collectCookies(header, names.wanted);
+  const sessionValues = cookies?.[o.cookieName] ?? NO_VALUES;
+  const rememberValues = cookies?.[o.rememberName] ?? NO_VALUES;
+  const requestChunks = chunksSent(cookies, names.session);
+  const rememberChunks = chunksSent(cookies, names.remember);
+  const rememberContext = (): RequestCookies => new RequestCookies('remember', now, o.crypto, x, cookies, names.remember);
 
-  const binding = (flags: number): Uint8Array | undefined => clientBinding(o.crypto, x, flags);
-  const context = (kind: 'session' | 'remember'): OpenContext => {
-    const base = kind === 'session' ? o.cookieName : o.rememberName;
-    return { kind, now, binding, chunk: (i) => cookies?.[`${base}${i}`]?.[0] };
-  };
-  const invalid = (event: InvalidCookie): void => {
-    try {
-      o.onInvalid?.(event);
-    } catch {
-      /* a failing hook must not turn bad input into a 500 */
-    }
-  };
-
-  // Opens one cookie value, then asks the revocation store (when configured) whether it was revoked.
-  const openChecked = async (value: string, kind: 'session' | 'remember'): Promise<OpenResult> => {
-    const result = await openCookie(o, value, context(kind));
-    if (!result.ok || o.revocation === undefined) return result;
-    const { header, entries } = result.cookie;
-    const subjects = [...new Set(entries.flatMap((e) => (e.subject === undefined ? [] : [e.subject])))];
-    if (await o.revocation.isRevoked(header.sid, header.creationTime, subjects, now)) {
-      return { ok: false, reason: 'revoked', detail: 'session revoked' };
-    }
-    return result;
-  };
-
-  let opened: OpenedCookie | undefined;
-  for (const value of sessionValues.slice(0, MAX_CANDIDATES)) {
-    if (value === '') continue;
-    const result = await openChecked(value, 'session');
-    if (result.ok) {
-      opened = result.cookie;
-      break;
-    }
-    invalid({ reason: result.reason, cookie: 'session', detail: result.detail });
-  }
+  const opened = sessionValues.length === 0 ? undefined : await openFirst(o, sessionValues, new RequestCookies('session', now, o.crypto, x, cookies, names.session), true);
   if (opened !== undefined) {
-    const exists = opened.entries.some((e) => e.audience === o.audience);
-    // The remember cookie is opened (PBKDF2) only if a save or destroy needs it (spec 4.4).
-    const loadRememberCookie = async (): Promise<{ sid: Uint8Array; creationTime: number; storageKey: string | undefined } | undefined> => {
-      for (const value of rememberValues.slice(0, MAX_CANDIDATES)) {
-        if (value === '') continue;
-        const result = await openChecked(value, 'remember');
-        if (result.ok) return { sid: result.cookie.header.sid, creationTime: result.cookie.header.creationTime, storageKey: result.cookie.storageKey };
-      }
-      return undefined;
-    };
     return new Session<Data>(o, x, {
       now,
       entries: opened.entries,
-      exists,
+      exists: opened.entries.some((e) => e.audience === o.audience),
       opened,
       requestChunks,
       rememberChunks,
       rememberCookie: undefined,
       rememberSent: rememberValues.length > 0,
-      ...(rememberValues.length > 0 ? { loadRememberCookie } : {}),
+      // The remember cookie is opened (PBKDF2) only if a save or destroy needs it (spec 4.4).
+      ...(rememberValues.length > 0
+        ? {
+            loadRememberCookie: async () => {
+              const r = await openFirst(o, rememberValues, rememberContext(), false);
+              return r === undefined ? undefined : { sid: r.header.sid, creationTime: r.header.creationTime, storageKey: r.storageKey };
+            },
+          }
+        : {}),
     });
   }
 
@@ -262,22 +303,23 @@ async function openSession<Data extends Record<string, unknown>>(o: ResolvedOpti
   // the remembered data (spec 4.4), issuing both cookies at once.
   // Tried whatever the manager's `remember` option: a session may have switched remember-me on itself.
   if (rememberValues.length > 0) {
+    const ctx = rememberContext();
     for (const value of rememberValues.slice(0, MAX_CANDIDATES)) {
       if (value === '') continue;
-      const result = await openChecked(value, 'remember');
+      const result = await openChecked(o, value, ctx);
       if (!result.ok) {
-        invalid({ reason: result.reason, cookie: 'remember', detail: result.detail });
+        reportInvalid(o, { reason: result.reason, cookie: 'remember', detail: result.detail });
         continue;
       }
       // Only a session that chose remember-me (or a manager that remembers every session) is restored:
       // with rememberSafety 'none' a session cookie would otherwise pass for a remember cookie.
       const own = result.cookie.entries.find((e) => e.audience === o.audience);
       if (own === undefined) {
-        invalid({ reason: 'not-found', cookie: 'remember', detail: 'missing session audience' });
+        reportInvalid(o, { reason: 'not-found', cookie: 'remember', detail: 'missing session audience' });
         continue;
       }
       if (!o.remember && own.data['@remember'] !== true) {
-        invalid({ reason: 'malformed', cookie: 'remember', detail: 'remember-me is off for this session' });
+        reportInvalid(o, { reason: 'malformed', cookie: 'remember', detail: 'remember-me is off for this session' });
         continue;
       }
       const h = result.cookie.header;

@@ -11,7 +11,7 @@
 import { base64urlDecode, base64urlEncode } from './codec/base64url.ts';
 import { BoundedCache } from './codec/cache.ts';
 import { Flags, HEADER_TEXT_SIZE, Limits } from './codec/header.ts';
-import { deriveEncryptionKey, deriveMacKey, deriveRememberKey, stopDerivedKeyCache, type KeyMaterial } from './codec/keys.ts';
+import { deriveEncryptionKey, deriveMacKey, deriveRememberKey, type KeyMaterial } from './codec/keys.ts';
 import { parsePayload, payloadText, type SessionEntry } from './codec/payload.ts';
 import { decryptPayload, parseHeader, verifyMac, type ParsedHeader } from './codec/seal.ts';
 import { chunkCount, MAX_COOKIES_SIZE } from './cookie/serialize.ts';
@@ -252,7 +252,6 @@ function storeOpened(cache: BoundedCache<OpenedRecord>, headerText: string, reco
  * Records a cookie this process has just sealed, so that the request presenting it next opens it without
  * checking the MAC or decrypting: the session calls it after a save, with what it sealed. The flags, the
  * binding, the timeouts and (with server-side storage) the store record are still checked on that open.
- * It also stops the derived-key cache of the sealing key (keys.ts), which this makes redundant.
  * @param options - the manager's options
  * @param kind - `'session'` or `'remember'`
  * @param header - the 110-character header text sent in the cookie
@@ -274,9 +273,6 @@ export function cacheOpenedCookie(
 ): void {
   if (header.length !== HEADER_TEXT_SIZE) return;
   storeOpened(openedCache(options, kind), header, { keyIndex, macKeyText: bytesText(macKey), binding: bindingText(binding), payload, plaintext });
-  // From now on the cookies this key seals open from here: caching their derived keys would be wasted.
-  const material = options.keys[keyIndex];
-  if (material !== undefined) stopDerivedKeyCache(options.crypto, material);
 }
 
 /**

@@ -10,7 +10,7 @@
 import { base64urlEncode } from './codec/base64url.ts';
 import { Flags } from './codec/header.ts';
 import { deriveEncryptionKey, deriveMacKey, deriveRememberKey, type EncryptionKey } from './codec/keys.ts';
-import { encodePayload, type SessionEntry } from './codec/payload.ts';
+import { encodePayload, type EncodedPayload, type SessionEntry } from './codec/payload.ts';
 import { bindDigest, retouch, seal, sealedText } from './codec/seal.ts';
 import { withoutCookies } from './cookie/parse.ts';
 import { chunkCount, MAX_COOKIE_LIFETIME, chunkName, EXPIRED, firstChunkLength, httpDate, splitChunks } from './cookie/serialize.ts';
@@ -19,7 +19,7 @@ import { clientBinding, type HttpExchange } from './http/types.ts';
 import { assertJsonValue } from './json.ts';
 import { metadataOf } from './metadata.ts';
 import { HEADER_NAMES, type HeaderProperty, type ResolvedOptions, type Timeouts } from './options.ts';
-import { effectiveTimeouts, storageKeyOf, TIMEOUTS_KEY, type OpenedCookie } from './reader.ts';
+import { cacheOpenedCookie, effectiveTimeouts, storageKeyOf, TIMEOUTS_KEY, type OpenedCookie } from './reader.ts';
 import type { StorageMetadata } from './storage/types.ts';
 
 /** `'new'`: not saved yet; `'open'`: loaded from a cookie or saved; `'closed'`: destroyed, logged out or closed. */
@@ -669,11 +669,12 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     const material = o.keys[0]!;
     const macKey = deriveMacKey(o.crypto, material, sid);
     const key = deriveEncryptionKey(o.crypto, material, sid);
-    const raw = seal(o.crypto, { flags, sid, creationTime, rollingOffset, idlingOffset: 0, plaintext: encoded.bytes }, key, macKey, this.#binding(flags));
+    const binding = this.#binding(flags);
+    const raw = seal(o.crypto, { flags, sid, creationTime, rollingOffset, idlingOffset: 0, plaintext: encoded.bytes }, key, macKey, binding);
     const sealed = sealedText(raw);
 
     // Prepare the remember cookie before writing anything, so a failure leaves the response untouched.
-    const rememberLines = remember ? await this.#sealRemember(now, encoded.bytes, encoded.deflated, dropOld) : undefined;
+    const rememberLines = remember ? await this.#sealRemember(now, encoded, dropOld) : undefined;
 
     let storageKey: string | undefined;
     let lines: Array<[string, string]>;
@@ -740,6 +741,8 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
       this.#rememberSent = false;
     }
 
+    // The next request presents this cookie: it opens from the cache, without a MAC check or decryption.
+    cacheOpenedCookie(o, 'session', sealed.header, sealed.payload, encoded.json, 0, macKey, binding);
     this.#current = {
       header: raw.header,
       sid,
@@ -767,13 +770,9 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
   }
 
   /** Seals the remember cookie; the store write (if any) happens in `commit`. */
-  async #sealRemember(
-    now: number,
-    plaintext: Uint8Array,
-    deflated: boolean,
-    rotate: boolean,
-  ): Promise<{ lines: Array<[string, string]>; commit(): Promise<void> }> {
+  async #sealRemember(now: number, encoded: EncodedPayload, rotate: boolean): Promise<{ lines: Array<[string, string]>; commit(): Promise<void> }> {
     const o = this.#o;
+    const { bytes: plaintext, deflated, json } = encoded;
     const sid = o.randomBytes(32);
     const creationTime = this.#rememberCookie?.creationTime ?? now;
     const rollingOffset = now - creationTime;
@@ -781,7 +780,8 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     const flags = o.bindFlags | (deflated ? Flags.deflate : 0) | (o.storage !== undefined ? Flags.storage : 0);
     const key: EncryptionKey = await deriveRememberKey(o.crypto, material, sid, o.rememberSafety);
     const macKey = deriveMacKey(o.crypto, material, sid);
-    const sealed = sealedText(seal(o.crypto, { flags, sid, creationTime, rollingOffset, idlingOffset: 0, plaintext }, key, macKey, this.#binding(flags)));
+    const binding = this.#binding(flags);
+    const sealed = sealedText(seal(o.crypto, { flags, sid, creationTime, rollingOffset, idlingOffset: 0, plaintext }, key, macKey, binding));
     const t = o.rememberTimeouts;
     const maxAge = Math.min(t.rolling > 0 && t.rolling < MAX_COOKIE_LIFETIME ? t.rolling : MAX_COOKIE_LIFETIME, t.absolute > 0 ? Math.max(t.absolute - rollingOffset, 1) : MAX_COOKIE_LIFETIME);
     // Expires and Max-Age agree (fixes spec bug 10.7, where Expires counted from the creation time).
@@ -820,6 +820,8 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
           const ttl = this.#lifetimeLeft(previous.creationTime, now - previous.creationTime, o.rememberTimeouts, now);
           await o.revocation?.revokeId(previous.sid, ttl, now, rotate ? now : now + o.staleTtl);
         }
+        // The next save opens this remember cookie for its creation time: from the cache, without PBKDF2.
+        cacheOpenedCookie(o, 'remember', sealed.header, sealed.payload, json, 0, macKey, binding);
         this.#rememberCookie = { sid, creationTime, storageKey };
         this.#rememberSent = true;
       },

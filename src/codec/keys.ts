@@ -7,17 +7,13 @@
  * `HKDF-Expand(PRK, "authentication:" || sid, 32)` the header MAC key.
  * The remember cookie's encryption key comes from PBKDF2 instead; its MAC key still from HKDF.
  *
- * The expand results are cached per key material in a bounded LRU keyed by the exact session id bytes: a
- * save derives the keys of the id it mints, and the next request opens that very id, so it finds them
- * here instead of deriving them again. The keys are a pure function of (PRK, id), the id is random, and a
- * hit hands out copies, so the cache changes no result and no caller can alter another's keys. When the
- * session records what it seals in the opened-cookie cache (reader.ts), that does the same job better,
- * and this cache stops ({@link stopDerivedKeyCache}).
+ * The expand step runs HMAC-SHA256 under the PRK through the backend's keyed form (its padded key blocks
+ * hashed once per key material), so deriving a session id's keys costs three short HMACs. Nothing derived is
+ * cached here: a cookie this process sealed opens from the opened-cookie cache (reader.ts) without any
+ * derivation.
  *
  * @module
  */
-import { base64urlEncode } from './base64url.ts';
-import { BoundedCache } from './cache.ts';
 import type { CryptoBackend, KeyedHmac } from './crypto.ts';
 
 const encoder = new TextEncoder();
@@ -26,88 +22,22 @@ const AUTHENTICATION = encoder.encode('authentication:');
 const ZERO_SALT = new Uint8Array(32);
 const ONE = new Uint8Array([1]);
 
-/** How many session ids' keys are cached per key material and backend (a few hundred bytes each). */
-export const DERIVED_KEYS_CACHE_SIZE = 1024;
-/** Session ids longer than this (never ours: they are 32 bytes) bypass the cache. */
-const MAX_CACHED_SID = 64;
+/** The keyed HMAC under each key material's PRK, per backend (a cross-check of two backends stays a real check). */
+const prfs = new WeakMap<CryptoBackend, WeakMap<KeyMaterial, KeyedHmac>>();
 
-/**
- * The cached expand results of one key material under one backend, keyed by the session id's base64url
- * (an exact, one-to-one spelling of its bytes): the MAC keys and the AES key || IV of the last session ids.
- * The arrays never leave this module: a hit hands out a copy.
- */
-interface DerivedKeys {
-  /** HMAC-SHA256 under the PRK: the backend's keyed form when it has one. */
-  readonly prf: KeyedHmac;
-  readonly mac: BoundedCache<Uint8Array>;
-  readonly encryption: BoundedCache<Uint8Array>;
-  /** Set by {@link stopDerivedKeyCache}: derive every time, cache nothing. */
-  stopped: boolean;
-}
-
-/** Per backend, then per key material: a cross-check of two backends on one material stays a real check. */
-const derivedCaches = new WeakMap<CryptoBackend, WeakMap<KeyMaterial, DerivedKeys>>();
-
-function derivedKeys(crypto: CryptoBackend, material: KeyMaterial): DerivedKeys {
-  let byMaterial = derivedCaches.get(crypto);
+function prfOf(crypto: CryptoBackend, material: KeyMaterial): KeyedHmac {
+  let byMaterial = prfs.get(crypto);
   if (byMaterial === undefined) {
     byMaterial = new WeakMap();
-    derivedCaches.set(crypto, byMaterial);
+    prfs.set(crypto, byMaterial);
   }
-  let keys = byMaterial.get(material);
-  if (keys === undefined) {
+  let prf = byMaterial.get(material);
+  if (prf === undefined) {
     const prk = material.prk;
-    keys = {
-      prf: crypto.hmacSha256With?.(prk) ?? ((data, more) => crypto.hmacSha256(prk, data, more)),
-      mac: new BoundedCache<Uint8Array>({ maxEntries: DERIVED_KEYS_CACHE_SIZE }),
-      encryption: new BoundedCache<Uint8Array>({ maxEntries: DERIVED_KEYS_CACHE_SIZE }),
-      stopped: false,
-    };
-    byMaterial.set(material, keys);
+    prf = crypto.hmacSha256With?.(prk) ?? ((data, more) => crypto.hmacSha256(prk, data, more));
+    byMaterial.set(material, prf);
   }
-  return keys;
-}
-
-/**
- * Stops (and empties) the derived-key cache of one key material under one backend: its keys are derived on
- * every call from then on. The reader calls it once the session records each cookie it seals in the
- * opened-cookie cache (reader.ts `cacheOpenedCookie`): the next request then opens that cookie without
- * deriving anything, so caching the keys would only cost time and memory.
- * @param crypto - the backend
- * @param material - the key material
- */
-export function stopDerivedKeyCache(crypto: CryptoBackend, material: KeyMaterial): void {
-  const keys = derivedKeys(crypto, material);
-  if (keys.stopped) return;
-  keys.stopped = true;
-  keys.mac.clear();
-  keys.encryption.clear();
-}
-
-/**
- * Empties the derived-key cache of one key material under one backend (for tests and diagnostics).
- * @param crypto - the backend
- * @param material - the key material whose cached keys to drop
- * @returns how many keys were dropped (MAC keys and encryption keys)
- */
-export function clearDerivedKeys(crypto: CryptoBackend, material: KeyMaterial): number {
-  const keys = derivedCaches.get(crypto)?.get(material);
-  if (keys === undefined) return 0;
-  const size = keys.mac.size + keys.encryption.size;
-  keys.mac.clear();
-  keys.encryption.clear();
-  return size;
-}
-
-/**
- * How many keys are cached for one key material under one backend (for tests and diagnostics).
- * @param crypto - the backend
- * @param material - the key material
- * @returns the number of cached MAC keys and encryption keys
- */
-export function derivedKeysCached(crypto: CryptoBackend, material: KeyMaterial): { mac: number; encryption: number } {
-  const keys = derivedCaches.get(crypto)?.get(material);
-  return { mac: keys?.mac.size ?? 0, encryption: keys?.encryption.size ?? 0 };
+  return prf;
 }
 
 /** AES-256-GCM key and IV for one session id. */
@@ -169,25 +99,7 @@ function info(label: Uint8Array, sid: Uint8Array): Uint8Array {
  * @param sid - the 32 raw session id bytes
  */
 export function deriveEncryptionKey(crypto: CryptoBackend, material: KeyMaterial, sid: Uint8Array): EncryptionKey {
-  const keys = derivedKeys(crypto, material);
-  if (keys.stopped || sid.length > MAX_CACHED_SID) return expandEncryptionKey(crypto, material, sid);
-  const cache = keys.encryption;
-  const id = base64urlEncode(sid);
-  const cached = cache.get(id);
-  if (cached === undefined) {
-    const fresh = expandEncryptionKey(crypto, material, sid);
-    const okm = new Uint8Array(44);
-    okm.set(fresh.key);
-    okm.set(fresh.iv, 32);
-    cache.set(id, okm);
-    return fresh;
-  }
-  // Fresh arrays on every call: no caller can change what another one gets.
-  return { key: cached.slice(0, 32), iv: cached.slice(32, 44) };
-}
-
-function expandEncryptionKey(crypto: CryptoBackend, material: KeyMaterial, sid: Uint8Array): EncryptionKey {
-  const prf = derivedKeys(crypto, material).prf;
+  const prf = prfOf(crypto, material);
   const label = info(ENCRYPTION, sid);
   // HKDF-Expand for L = 44: T(1) = HMAC(prk, info || 1), T(2) = HMAC(prk, T(1) || info || 2).
   const t1 = prf(label, ONE);
@@ -206,19 +118,7 @@ function expandEncryptionKey(crypto: CryptoBackend, material: KeyMaterial, sid: 
  * @param sid - the 32 raw session id bytes
  */
 export function deriveMacKey(crypto: CryptoBackend, material: KeyMaterial, sid: Uint8Array): Uint8Array {
-  const keys = derivedKeys(crypto, material);
-  if (keys.stopped || sid.length > MAX_CACHED_SID) return expandMacKey(crypto, material, sid);
-  const cache = keys.mac;
-  const id = base64urlEncode(sid);
-  const cached = cache.get(id);
-  if (cached !== undefined) return cached.slice();
-  const fresh = expandMacKey(crypto, material, sid);
-  cache.set(id, fresh.slice());
-  return fresh;
-}
-
-function expandMacKey(crypto: CryptoBackend, material: KeyMaterial, sid: Uint8Array): Uint8Array {
-  return derivedKeys(crypto, material).prf(info(AUTHENTICATION, sid), ONE);
+  return prfOf(crypto, material)(info(AUTHENTICATION, sid), ONE);
 }
 
 /**

@@ -16,7 +16,6 @@ import * as codec from '../../src/codec/index.ts';
 import { BoundedCache } from '../../src/codec/cache.ts';
 import { createSessionManager, type SessionManager } from '../../src/manager.ts';
 import type { SessionOptions } from '../../src/options.ts';
-import { clearDerivedKeys, derivedKeysCached } from '../../src/codec/keys.ts';
 import { resolveOptions } from '../../src/options.ts';
 import { cachedCookieCount, cacheOpenedCookie, clearCookieCache, openCookie, type OpenContext } from '../../src/reader.ts';
 import { isSessionError, type InvalidCookie } from '../../src/errors.ts';
@@ -491,22 +490,5 @@ describe('the verified-cookie cache never stands in for a check it did not make'
     assert.deepEqual(fromRecord.cookie.entries, full.cookie.entries);
     assert.deepEqual(fromRecord.cookie.macKey, full.cookie.macKey);
     assert.equal(fromRecord.cookie.keyIndex, 0);
-  });
-
-  it('the derived-key cache counts what it holds; clearing it changes no key', () => {
-    const material = codec.keyMaterial(crypto, codec.ikmFromSecret(crypto, `${SECRET}-derived`));
-    assert.deepEqual(derivedKeysCached(crypto, material), { mac: 0, encryption: 0 });
-    assert.equal(clearDerivedKeys(crypto, material), 0);
-    const sids = [1, 2, 3].map((n) => new Uint8Array(32).fill(n));
-    const before = sids.map((sid) => [codec.deriveMacKey(crypto, material, sid), codec.deriveEncryptionKey(crypto, material, sid)] as const);
-    codec.deriveMacKey(crypto, material, sids[0]!); // a hit adds nothing
-    assert.deepEqual(derivedKeysCached(crypto, material), { mac: 3, encryption: 3 });
-    assert.deepEqual(derivedKeysCached(codec.nobleCrypto, material), { mac: 0, encryption: 0 }, 'per backend');
-    assert.equal(clearDerivedKeys(crypto, material), 6);
-    assert.deepEqual(derivedKeysCached(crypto, material), { mac: 0, encryption: 0 });
-    for (const [i, sid] of sids.entries()) {
-      assert.deepEqual(codec.deriveMacKey(crypto, material, sid), before[i]![0]);
-      assert.deepEqual(codec.deriveEncryptionKey(crypto, material, sid), before[i]![1]);
-    }
   });
 });
