@@ -25,7 +25,7 @@ export {
 export { SessionError, isSessionError, type InvalidCookie, type InvalidReason, type SessionErrorCode } from './errors.ts';
 export type { JsonValue } from './json.ts';
 export type { RevocationOptions } from './revocation.ts';
-export type { Storage, StorageMetadata, StorageSetInput } from './storage/types.ts';
+export type { Storage, StorageMetadata, StorageSetInput, StorageSetResult } from './storage/types.ts';
 export type { HttpExchange } from './http/types.ts';
 export { nodeExchange, type NodeRequest, type NodeResponse } from './http/node.ts';
 export { fetchExchange, type FetchExchangeOptions } from './http/fetch.ts';

@@ -682,7 +682,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
       storageKey = storageKeyOf(o, sid);
       const ttl = this.#storeTtl(this.timeouts, now, creationTime);
       const oldKey = dropOld ? undefined : prev?.storageKey;
-      await this.#storage(
+      const written = await this.#storage(
         () =>
           o.storage!.set({
             namespace: o.cookieName,
@@ -697,8 +697,15 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
         'save',
       );
       // The previous record must still exist after the new one is written: if another request destroyed
-      // it meanwhile, the new record is withdrawn instead of resurrecting the session.
-      if (prev?.storageKey !== undefined && (await this.#storage(() => o.storage!.get(o.cookieName, prev.storageKey!, now), 'read')) === null) {
+      // it meanwhile, the new record is withdrawn instead of resurrecting the session. The bundled stores
+      // tell from the write itself; for any other store (or a regenerate, which passes no oldKey) it is read.
+      const oldKeyLive =
+        prev?.storageKey === undefined
+          ? true
+          : oldKey !== undefined && typeof written === 'object' && written !== null && typeof written.oldKeyLive === 'boolean'
+            ? written.oldKeyLive
+            : (await this.#storage(() => o.storage!.get(o.cookieName, prev.storageKey!, now), 'read')) !== null;
+      if (!oldKeyLive) {
         await this.#storage(() => o.storage!.delete(o.cookieName, storageKey!, now, this.#metadata()), 'delete');
         throw revokedError();
       }

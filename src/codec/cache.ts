@@ -1,6 +1,5 @@
 /**
- * A small bounded least-recently-used cache, the one building block of the hot-path caches (derived keys
- * per session id in keys.ts, verified cookie values in reader.ts).
+ * A small bounded least-recently-used cache: the building block of the opened-cookie cache (reader.ts).
  *
  * Why it is shaped this way:
  * - Bounded twice: by a number of entries and by a total weight (the caller's measure, e.g. characters),

@@ -13,6 +13,7 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { pbkdf2, pbkdf2Async } from '@noble/hashes/pbkdf2.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import type * as NodeCrypto from 'node:crypto';
+import { keyedHmacSha256 } from './sha256.ts';
 
 /** AES-256-GCM output with the tag kept apart, as the wire format stores it in the header (spec 2.3). */
 export interface Sealed {
@@ -47,29 +48,6 @@ export interface CryptoBackend {
 
 /** HMAC-SHA256 under one fixed key: `(data, more?) => tag`. */
 export type KeyedHmac = (data: Uint8Array, more?: Uint8Array) => Uint8Array;
-
-/**
- * HMAC-SHA256 under a fixed key with @noble/hashes, the key's inner and outer padded blocks hashed once:
- * each call then costs two or three SHA-256 compressions (about 1 µs for HKDF-Expand's short inputs),
- * where node:crypto has no way to reuse a key and `createHmac` costs 2 to 4 µs a call, most of it spent
- * setting up an OpenSSL context. Used by both backends for the per-session-id HKDF-Expand (keys.ts).
- * @param key - the key, any length
- * @returns the keyed HMAC; each call returns a fresh 32-byte array
- * @example const prf = keyedHmacSha256(prk); const t1 = prf(info, new Uint8Array([1]));
- */
-export function keyedHmacSha256(key: Uint8Array): KeyedHmac {
-  const keyed = hmac.create(sha256, key);
-  // Reused for every call (calls are synchronous): `_cloneInto` copies the keyed state into it.
-  const work = keyed.clone();
-  return (data, more) => {
-    keyed._cloneInto(work);
-    work.update(data);
-    if (more !== undefined) work.update(more);
-    const out = new Uint8Array(32);
-    work.digestInto(out);
-    return out;
-  };
-}
 
 /** The pure-JS backend on @noble/ciphers and @noble/hashes: works in every runtime. */
 export const nobleCrypto: CryptoBackend = {

@@ -30,7 +30,7 @@ import type { Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { SessionError } from '../errors.ts';
-import type { Storage, StorageMetadata, StorageSetInput } from './types.ts';
+import type { Storage, StorageMetadata, StorageSetInput, StorageSetResult } from './types.ts';
 import { checkKey, checkMetadata, checkNamePart, checkNamespace, checkSetInput, checkTime, describeType } from './validate.ts';
 
 /**
@@ -163,12 +163,13 @@ export function fileStorage(options: FileStorageOptions): FileStorage {
   // async methods: a validation or closed-store error is a rejection, never a synchronous throw.
   return {
     name: NAME,
-    async set(input: StorageSetInput): Promise<void> {
+    async set(input: StorageSetInput): Promise<StorageSetResult | undefined> {
       ensureOpen(state);
       checkSetInput(input, { maxNamespace: MAX_PART });
       const paths = setPaths(state, input);
-      await io(state, 'write a record', () => setRecord(state, input, paths));
+      const result = await io(state, 'write a record', () => setRecord(state, input, paths));
       maybeSweep(state, input.now);
+      return result;
     },
     async get(namespace: string, key: string, now: number): Promise<string | null> {
       ensureOpen(state);
@@ -426,24 +427,31 @@ function setPaths(state: State, input: StorageSetInput): SetPaths {
   };
 }
 
-async function setRecord(state: State, input: StorageSetInput, paths: SetPaths): Promise<void> {
+/**
+ * The new record first, as in the Redis store: a failed write leaves the old record its full life, and
+ * the old record is looked at only once the new one exists, so a concurrent delete of it is seen.
+ */
+async function setRecord(state: State, input: StorageSetInput, paths: SetPaths): Promise<StorageSetResult | undefined> {
   const { value, ttl, now, staleTtl } = input;
-  if (paths.old !== undefined) await shortenRecord(state, paths.old, now + (staleTtl ?? 0));
   const expiresAt = now + ttl;
   await writeAtomic(state, paths.record, encodeRecord(value, expiresAt));
+  const oldKeyLive = paths.old === undefined ? undefined : await shortenRecord(state, paths.old, now, now + (staleTtl ?? 0));
   // Index after the record: an index entry whose record does not exist yet would be dropped as dead.
   if (paths.indexes.length > 0) await addToIndexes(state, input, paths.indexes, expiresAt);
+  return oldKeyLive === undefined ? undefined : { oldKeyLive };
 }
 
 /**
  * min(): a stale TTL shortens the old record's life, never extends it (spec 5.1). Read, then rewrite
  * atomically; a missing or corrupt old record is left to the lazy expiry.
+ * @returns whether the old record is live at `now` (what `get` would find)
  */
-async function shortenRecord(state: State, path: string, limit: number): Promise<void> {
+async function shortenRecord(state: State, path: string, now: number, limit: number): Promise<boolean> {
   const read = await readWithStats(path);
   const record = read === null ? null : parseRecord(read.data);
-  if (record === null || record.expiresAt <= limit) return;
-  await writeAtomic(state, path, encodeRecord(record.value, limit));
+  if (record === null || !(now < record.expiresAt)) return false;
+  if (record.expiresAt > limit) await writeAtomic(state, path, encodeRecord(record.value, limit));
+  return true;
 }
 
 async function deleteRecord(state: State, path: string, key: string, indexes: readonly string[]): Promise<void> {

@@ -22,7 +22,7 @@
  * @module
  */
 import { SessionError } from '../errors.ts';
-import type { Storage, StorageMetadata, StorageSetInput } from './types.ts';
+import type { Storage, StorageMetadata, StorageSetInput, StorageSetResult } from './types.ts';
 import { checkKey, checkMetadata, checkNamePart, checkNamespace, checkSetInput, checkTime, describeType } from './validate.ts';
 
 /** Options of {@link memoryStorage}. */
@@ -103,10 +103,10 @@ export function memoryStorage(options: MemoryStorageOptions = {}): MemoryStorage
     get size(): number {
       return state.records.size;
     },
-    async set(input: StorageSetInput): Promise<void> {
+    async set(input: StorageSetInput): Promise<StorageSetResult | undefined> {
       ensureOpen(state);
       checkSetInput(input);
-      setRecord(state, input);
+      return setRecord(state, input);
     },
     async get(namespace: string, key: string, now: number): Promise<string | null> {
       ensureOpen(state);
@@ -187,15 +187,19 @@ function indexName(state: State, namespace: string, audience: string, subject: s
   return `${state.prefix}${namespace}:${audience}:${subject}`;
 }
 
-function setRecord(state: State, input: StorageSetInput): void {
+/** Synchronous, so checking the old record before writing the new one sees what a check after would. */
+function setRecord(state: State, input: StorageSetInput): StorageSetResult | undefined {
   const { namespace, key, value, ttl, now, oldKey, staleTtl } = input;
+  let result: StorageSetResult | undefined;
   if (oldKey !== undefined) {
     const oldName = recordName(state, namespace, oldKey);
     const old = state.records.get(oldName);
+    const live = old !== undefined && now < recordExpiry(old);
+    if (oldKey !== key) result = { oldKeyLive: live };
     // min(): a stale TTL shortens the old record's life, never extends it (spec 5.1). Replacing the value
     // of an existing name keeps its place in the eviction order, as editing it in place would.
     const stale = now + (staleTtl ?? 0);
-    if (old !== undefined && stale < recordExpiry(old)) state.records.set(oldName, packRecord(stale, recordValue(old)));
+    if (live && stale < recordExpiry(old)) state.records.set(oldName, packRecord(stale, recordValue(old)));
   }
   // With oldKey === key the record shortened above is replaced right here, so no special case is needed.
   const name = flat(recordName(state, namespace, key));
@@ -204,6 +208,7 @@ function setRecord(state: State, input: StorageSetInput): void {
   state.records.set(name, packRecord(now + ttl, value));
   evict(state, now);
   if (input.metadata !== undefined) addToIndexes(state, input, input.metadata, now + ttl);
+  return result;
 }
 
 function getRecord(state: State, namespace: string, key: string, now: number): string | null {

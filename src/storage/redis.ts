@@ -6,8 +6,9 @@
  * - The client is injected, never imported: `redis` (node-redis v5) and `ioredis` (v5) are optional peer
  *   dependencies, and this module only knows the few method shapes below. A single server, a Sentinel
  *   client and a Cluster client of either library all work; the flavour is detected structurally.
- * - Raw commands only (`SET`, `GET`, `TTL`, `EXPIRE`, `UNLINK`, `Z*`), sent through `sendCommand` (node-redis)
- *   or `call` (ioredis), so both libraries send the same bytes and no client-side helper can differ.
+ * - Raw commands only (`SET`, `GET`, `EXPIRE`, `EXISTS`, `UNLINK`, `Z*`, and `TTL` before Redis 7), sent
+ *   through `sendCommand` (node-redis) or `call` (ioredis), so both libraries send the same bytes and no
+ *   client-side helper can differ.
  * - Every command touches one key. The record (`prefix:namespace:key`) and the metadata index
  *   (`prefix:namespace:audience:subject`) hash to different Cluster slots, so they cannot share a
  *   `MULTI`; lua-resty-session pipelines them without `MULTI` too. A `set` is therefore not atomic: see
@@ -20,7 +21,8 @@
  * @module
  */
 import { SessionError } from '../errors.ts';
-import type { Storage, StorageMetadata, StorageSetInput } from './types.ts';
+import { deadlines, type Deadline } from './deadline.ts';
+import type { Storage, StorageMetadata, StorageSetInput, StorageSetResult } from './types.ts';
 import { checkKey, checkMetadata, checkNamePart, checkNamespace, checkSetInput, checkTime, describeType } from './validate.ts';
 
 /** The shape of a node-redis v5 single-server client (`createClient()`) used by this store. */
@@ -86,6 +88,12 @@ export interface RedisStorage extends Storage {
 /** Sends one single-key command; `args[0]` is the command name. */
 type Send = (key: string, args: string[]) => Promise<unknown>;
 
+/** What a store learns about its server while running. */
+interface Compat {
+  /** The server refused `EXPIRE ... LT` (Redis before 7.0): shorten with `TTL` + `EXPIRE` from now on. */
+  noExpireLt: boolean;
+}
+
 const PREFIX = /^[A-Za-z0-9_.-]*$/;
 /** Far above any healthy round trip (a 1 MiB SET included), well below a client's hang-forever. */
 const DEFAULT_TIMEOUT_MS = 5000;
@@ -103,7 +111,9 @@ const decoder = new TextDecoder();
  * node-redis clients get every command as a write (`isReadonly: false`), so reads go to the master even
  * with `useReplicas` or `replicaPoolSize`, and the request after a save finds its record; with ioredis,
  * keep `scaleReads: 'master'` (the default) for the same reason. Metadata (`storeMetadata: true`) needs
- * Redis 7 (`EXPIRE ... NX`/`GT`); `readMetadata` needs Redis 6.2.
+ * Redis 7 (`EXPIRE ... NX`/`GT`); `readMetadata` needs Redis 6.2. A save replacing a record shortens it
+ * with `EXPIRE ... LT` (Redis 7), or with `TTL` + `EXPIRE` on a server that refuses `LT`, and resolves to
+ * `{ oldKeyLive }`.
  * @param options - `client` (required), `prefix`, `closeClient`, `timeout`
  * @returns a plain object implementing {@link Storage}, plus `readMetadata` and `close`
  * @throws TypeError when `client` is not a node-redis or ioredis client, or an option has the wrong type
@@ -118,15 +128,17 @@ const decoder = new TextDecoder();
 export function redisStorage(options: RedisStorageOptions): RedisStorage {
   const { client, prefix, closeClient, timeout } = checkOptions(options);
   const send = adapt(client);
+  const withDeadline = deadlines(timeout, 'redis');
+  const compat: Compat = { noExpireLt: false };
   let closed = false;
   // Checked first, like the memory store: a closed store rejects whatever the arguments.
   const ensureOpen = (): void => {
     if (closed) throw new SessionError('STORAGE_ERROR', 'redis storage is closed', { storage: 'redis' });
   };
   // Only I/O is wrapped: argument errors stay TypeError/RangeError, client errors become STORAGE_ERROR.
-  const io = async <T>(op: string, body: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> => {
+  const io = async <T>(op: string, body: (deadline: Deadline) => Promise<T>): Promise<T> => {
     try {
-      return await withDeadline(timeout, body);
+      return await withDeadline(body);
     } catch (cause) {
       throw new SessionError('STORAGE_ERROR', `redis storage failed to ${op}`, { storage: 'redis', cause });
     }
@@ -136,10 +148,10 @@ export function redisStorage(options: RedisStorageOptions): RedisStorage {
 
   return {
     name: 'redis',
-    async set(input: StorageSetInput): Promise<void> {
+    async set(input: StorageSetInput): Promise<StorageSetResult | undefined> {
       ensureOpen();
       checkSetInput(input);
-      await io('save a session', (signal) => setRecord(send, input, recordKey, indexKey, signal));
+      return io('save a session', (deadline) => setRecord(send, compat, input, recordKey, indexKey, deadline));
     },
     async get(namespace: string, key: string, now: number): Promise<string | null> {
       ensureOpen();
@@ -180,15 +192,18 @@ export function redisStorage(options: RedisStorageOptions): RedisStorage {
 
 /**
  * The writes of one `set`, in the order that keeps a failure harmless (see {@link redisStorage}).
- * lua-resty-session sends the same commands in one pipeline.
+ * lua-resty-session sends its commands in one pipeline. Without metadata a save that replaces a record
+ * is two commands, two round trips: `SET` the new record, then `EXPIRE old stale LT`, whose reply also
+ * tells whether the old record was still there.
  */
 async function setRecord(
   send: Send,
+  compat: Compat,
   input: StorageSetInput,
   recordKey: (namespace: string, key: string) => string,
   indexKey: (namespace: string, audience: string, subject: string) => string,
-  signal: AbortSignal | undefined,
-): Promise<void> {
+  deadline: Deadline,
+): Promise<StorageSetResult | undefined> {
   const { namespace, key, value, now, oldKey, metadata } = input;
   // EX takes whole seconds; rounding up never ends a record before the session's own TTL.
   const ttl = Math.ceil(input.ttl);
@@ -197,25 +212,64 @@ async function setRecord(
   await send(name, ['SET', name, value, 'EX', String(ttl)]);
   // Past the deadline the caller was told the save failed: shortening the old record now would break
   // the previous cookie that the failed save promised to leave valid.
-  signal?.throwIfAborted();
-  const calls: Array<Promise<unknown>> = [];
+  checkDeadline(deadline);
   // With oldKey === key the record was just replaced: shortening it would shorten the new record.
-  if (oldKey !== undefined && oldKey !== key) {
-    calls.push(shortenOld(send, recordKey(namespace, oldKey), Math.ceil(input.staleTtl ?? 0), signal));
+  const old = oldKey !== undefined && oldKey !== key ? recordKey(namespace, oldKey) : undefined;
+  const staleTtl = Math.ceil(input.staleTtl ?? 0);
+  if (metadata === undefined || metadata.audiences.length === 0) {
+    return old === undefined ? undefined : { oldKeyLive: await shortenOld(send, compat, old, staleTtl, deadline) };
   }
-  for (let i = 0; i < (metadata?.audiences.length ?? 0); i++) {
-    const index = indexKey(namespace, metadata!.audiences[i]!, metadata!.subjects[i]!);
-    calls.push(updateIndex(send, index, key, oldKey === key ? undefined : oldKey, now, ttl, signal));
+  const live = old === undefined ? undefined : shortenOld(send, compat, old, staleTtl, deadline);
+  const calls: Array<Promise<unknown>> = live === undefined ? [] : [live];
+  for (let i = 0; i < metadata.audiences.length; i++) {
+    const index = indexKey(namespace, metadata.audiences[i]!, metadata.subjects[i]!);
+    calls.push(updateIndex(send, index, key, oldKey === key ? undefined : oldKey, now, ttl, deadline));
   }
   await settle(calls);
+  return live === undefined ? undefined : { oldKeyLive: await live };
 }
 
-/** `TTL old`, then `EXPIRE old stale` only when that shortens it: a stale TTL never extends a record. */
-async function shortenOld(send: Send, name: string, staleTtl: number, signal: AbortSignal | undefined): Promise<void> {
+/**
+ * Shortens the replaced record to `staleTtl` seconds, never extending it, and tells whether it was still
+ * live. `EXPIRE ... LT` (Redis 7) only shortens (a key without TTL counts as infinite, so it is shortened
+ * too) and answers 1 when it did. It answers 0 both for a missing key and for one that already expires
+ * sooner (a concurrent request with the same cookie shortened it first): only then does `EXISTS` tell
+ * them apart. A server that refuses `LT` gets `TTL` + `EXPIRE` from then on.
+ */
+async function shortenOld(send: Send, compat: Compat, name: string, staleTtl: number, deadline: Deadline): Promise<boolean> {
+  if (compat.noExpireLt) return shortenOldBefore7(send, name, staleTtl, deadline);
+  let shortened: unknown;
+  try {
+    shortened = await send(name, ['EXPIRE', name, String(staleTtl), 'LT']);
+  } catch (err) {
+    if (!unsupportedOption(err)) throw err;
+    compat.noExpireLt = true;
+    checkDeadline(deadline);
+    return shortenOldBefore7(send, name, staleTtl, deadline);
+  }
+  if (Number(shortened) === 1) return true;
+  checkDeadline(deadline);
+  return Number(await send(name, ['EXISTS', name])) === 1;
+}
+
+/** Before Redis 7: `TTL old`, then `EXPIRE old stale` only when that shortens it (one round trip more). */
+async function shortenOldBefore7(send: Send, name: string, staleTtl: number, deadline: Deadline): Promise<boolean> {
   const left = Number(await send(name, ['TTL', name]));
-  signal?.throwIfAborted();
   // -2: already gone; -1: no expiry (set by someone else), so any TTL shortens it.
-  if (left === -1 || left > staleTtl) await send(name, ['EXPIRE', name, String(staleTtl)]);
+  if (left === -2) return false;
+  if (left !== -1 && left <= staleTtl) return true;
+  checkDeadline(deadline);
+  // 0 here: the record expired or was deleted since the TTL reply.
+  return Number(await send(name, ['EXPIRE', name, String(staleTtl)])) === 1;
+}
+
+/**
+ * Whether a command failed because the server does not know an option (`EXPIRE key n LT` before Redis
+ * 7.0: "ERR wrong number of arguments for 'expire' command"; other servers say "syntax error" or
+ * "Unsupported option"), as opposed to a connection or other failure, which must reject the call.
+ */
+function unsupportedOption(err: unknown): boolean {
+  return err instanceof Error && /^ERR (?:wrong number of arguments|syntax error|unsupported option)/i.test(err.message);
 }
 
 /** Prunes, adds the new key, drops the replaced one, then lets the index outlive its newest entry. */
@@ -226,42 +280,24 @@ async function updateIndex(
   oldKey: string | undefined,
   now: number,
   ttl: number,
-  signal: AbortSignal | undefined,
+  deadline: Deadline,
 ): Promise<void> {
   const writes = [send(index, ['ZREMRANGEBYSCORE', index, '0', String(now - 1)]), send(index, ['ZADD', index, String(now + ttl), key])];
   if (oldKey !== undefined) writes.push(send(index, ['ZREM', index, oldKey]));
   // Awaited before EXPIRE: an EXPIRE that reached Redis before ZADD created the key would be lost.
   await settle(writes);
-  signal?.throwIfAborted();
+  checkDeadline(deadline);
   // NX sets a TTL on a new index; GT only ever extends it (GT alone ignores a key without TTL), so one
   // short-lived session never cuts the life of the index under a longer one (lua sends a plain EXPIRE).
   await settle([send(index, ['EXPIRE', index, String(ttl), 'NX']), send(index, ['EXPIRE', index, String(ttl), 'GT'])]);
 }
 
 /**
- * Runs `body` with a deadline of `ms` milliseconds (none when 0). Past it, the call rejects at once and
- * `signal` is aborted so that `body` sends no further command; replies still in flight are left to the
- * client, which matches them to their commands (ordering is per connection) and drops them.
+ * Stops a `set` whose deadline has passed before it sends anything more. The call has already rejected
+ * with a `TimeoutError`, so this error only ends the body; nobody sees it.
  */
-async function withDeadline<T>(ms: number, body: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
-  if (ms === 0) return body(undefined);
-  const controller = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const err = new Error(`redis did not answer within ${ms} ms`);
-      err.name = 'TimeoutError';
-      controller.abort(err);
-      reject(err);
-    }, ms);
-  });
-  try {
-    // race() also observes a later rejection of body(), so a call abandoned at the deadline never
-    // becomes an unhandled rejection.
-    return await Promise.race([body(controller.signal), deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
+function checkDeadline(deadline: Deadline): void {
+  if (deadline.expired) throw new Error('redis storage: deadline passed');
 }
 
 /** Awaits every call, then rethrows the first failure: nothing is left in flight when a call rejects. */
@@ -278,20 +314,21 @@ async function settle(calls: Array<Promise<unknown>>): Promise<void> {
  */
 function adapt(client: RedisClientLike): Send {
   const c = client as unknown as Record<string, unknown>;
+  // Not async: every caller is an async function, which turns a synchronous throw into a rejection.
   if (typeof c.call === 'function') {
     const io = client as IoRedisLike;
-    return async (_key, args) => io.call(args[0]!, ...args.slice(1));
+    return (_key, args) => io.call(...(args as [string, ...string[]]));
   }
   if (typeof c.nodeClient === 'function') {
     const cluster = client as NodeRedisClusterLike;
-    return async (key, args) => cluster.sendCommand(key, false, args);
+    return (key, args) => cluster.sendCommand(key, false, args);
   }
   if (typeof c.getMasterNode === 'function') {
     const sentinel = client as NodeRedisSentinelLike;
-    return async (_key, args) => sentinel.sendCommand(false, args);
+    return (_key, args) => sentinel.sendCommand(false, args);
   }
   const single = client as NodeRedisClientLike;
-  return async (_key, args) => single.sendCommand(args);
+  return (_key, args) => single.sendCommand(args);
 }
 
 /** Quits a client, falling back to a forced disconnect: `close()` must release it even when Redis is down. */

@@ -39,14 +39,42 @@ export interface StorageSetInput {
 }
 
 /**
+ * What {@link Storage.set} may report back. A store that resolves `set` to `undefined` instead (every
+ * store written before this type existed) still works: the session then reads the replaced record with
+ * {@link Storage.get} to learn the same thing, at the cost of one more call.
+ * @example
+ * async set(input: StorageSetInput): Promise<StorageSetResult | undefined> {
+ *   // ... write input.value under input.key, shorten the record under input.oldKey ...
+ *   return input.oldKey === undefined || input.oldKey === input.key ? undefined : { oldKeyLive };
+ * }
+ */
+export interface StorageSetResult {
+  /**
+   * Whether the record under `input.oldKey` was still live (present and not expired) once the new record
+   * had been written. Only meaningful when `oldKey` was given and differs from `key`; the bundled stores
+   * then always report it, and otherwise resolve to `undefined`.
+   *
+   * The session uses it to refuse resurrecting a session that a concurrent request destroyed while this
+   * one was saving: `false` makes it withdraw the new record. A store must therefore answer `false` only
+   * when the old record is really gone, never because it merely had less time left than `staleTtl`.
+   */
+  readonly oldKeyLive: boolean;
+}
+
+/**
  * A server-side session store. Implementations are plain objects from a factory (`memoryStorage()`),
  * validate keys before any I/O, and check expiry lazily against the `now` they are given.
  */
 export interface Storage {
   /** A short name used in errors and logs, e.g. `'memory'`, `'redis'`. */
   readonly name: string;
-  /** Stores a record, replacing any record under the same key. */
-  set(input: StorageSetInput): Promise<void>;
+  /**
+   * Stores a record, replacing any record under the same key, then shortens the record under `oldKey`
+   * (if any) to `staleTtl`. May resolve to a {@link StorageSetResult} telling whether that old record was
+   * still live; a store that resolves to `undefined` makes the session fall back to reading the old
+   * record with {@link Storage.get}, so stores that predate the result keep working unchanged.
+   */
+  set(input: StorageSetInput): Promise<void | StorageSetResult>;
   /** Reads a live record; `null` when absent or expired. */
   get(namespace: string, key: string, now: number): Promise<string | null>;
   /** Deletes a record (a no-op when absent) and removes it from the metadata index. */

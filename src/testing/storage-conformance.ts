@@ -15,7 +15,7 @@
  * @module
  */
 import { SessionError } from '../errors.ts';
-import type { Storage, StorageMetadata } from '../storage/types.ts';
+import type { Storage, StorageMetadata, StorageSetResult } from '../storage/types.ts';
 
 /** How the suite makes stores. */
 export interface ConformanceOptions {
@@ -31,6 +31,13 @@ export interface ConformanceOptions {
    * that case.
    */
   createBroken?(): Storage | Promise<Storage>;
+  /**
+   * Require `set` to report whether the replaced record was live (a {@link StorageSetResult} whenever
+   * `oldKey` is given and differs from `key`). Default `false`: a store whose `set` resolves to
+   * `undefined` passes, since the session then reads the old record itself; a result it does return is
+   * checked either way.
+   */
+  readonly reportsOldKeyLive?: boolean | undefined;
 }
 
 /** One case: a name and a function that rejects on failure. */
@@ -92,6 +99,14 @@ const meta = (audience: string, subject: string): StorageMetadata => ({
  */
 export function storageConformance(options: ConformanceOptions): ConformanceCase[] {
   const cases: ConformanceCase[] = [];
+  /** Checks what a `set` with `oldKey` resolved to against whether the old record was live. */
+  const reported = (result: void | StorageSetResult, expected: boolean, what: string): void => {
+    if (result === undefined) {
+      if (options.reportsOldKeyLive === true) fail(`${what}: expected a StorageSetResult, got undefined`);
+      return;
+    }
+    equal(typeof result === 'object' && result !== null ? result.oldKeyLive : result, expected, `${what}: oldKeyLive`);
+  };
   const add = (name: string, body: (store: Storage) => Promise<void>): void => {
     cases.push({
       name,
@@ -174,15 +189,43 @@ export function storageConformance(options: ConformanceOptions): ConformanceCase
     const fresh = key();
     const short = key();
     await s.set({ namespace: NS, key: old, value: '["old"]', ttl: 60, now: now() });
-    await s.set({ namespace: NS, key: fresh, value: '["new"]', ttl: 60, now: now(), oldKey: old, staleTtl: 1 });
+    reported(await s.set({ namespace: NS, key: fresh, value: '["new"]', ttl: 60, now: now(), oldKey: old, staleTtl: 1 }), true, 'a live old record');
     equal(await s.get(NS, old, now()), '["old"]', 'old record within the stale TTL');
-    // A record with less time left than the stale TTL is not extended.
+    // A record with less time left than the stale TTL is not extended, and is live all the same (Redis's
+    // EXPIRE ... LT answers 0 for it, as for a missing key).
     await s.set({ namespace: NS, key: short, value: '["short"]', ttl: 1, now: now() });
-    await s.set({ namespace: NS, key: key(), value: '["x"]', ttl: 60, now: now(), oldKey: short, staleTtl: 30 });
+    const result = await s.set({ namespace: NS, key: key(), value: '["x"]', ttl: 60, now: now(), oldKey: short, staleTtl: 30 });
+    reported(result, true, 'an old record expiring sooner than the stale TTL');
     await sleep(2100);
     equal(await s.get(NS, old, now()), null, 'old record after the stale TTL');
     equal(await s.get(NS, short, now()), null, 'a record is never extended by the stale TTL');
     equal(await s.get(NS, fresh, now()), '["new"]', 'new record');
+    reported(await s.set({ namespace: NS, key: key(), value: '["y"]', ttl: 60, now: now(), oldKey: short, staleTtl: 30 }), false, 'an expired old record');
+    equal(await s.get(NS, short, now()), null, 'an expired record is not brought back by the stale TTL');
+  });
+
+  add('set reports whether the replaced record was live: deleted, missing, already shortened', async (s) => {
+    const save = (oldKey: string, staleTtl: number): Promise<void | StorageSetResult> =>
+      s.set({ namespace: NS, key: key(), value: '["new"]', ttl: 60, now: now(), oldKey, staleTtl });
+    const deleted = key();
+    await s.set({ namespace: NS, key: deleted, value: '["d"]', ttl: 60, now: now() });
+    await s.delete(NS, deleted, now());
+    reported(await save(deleted, 10), false, 'an old record deleted before the set');
+    reported(await save(key(), 10), false, 'an old key that never existed');
+    // Two requests with the same cookie save one after the other: the second finds the old record
+    // already shortened to the stale TTL, and it is still live.
+    const shared = key();
+    await s.set({ namespace: NS, key: shared, value: '["s"]', ttl: 60, now: now() });
+    reported(await save(shared, 10), true, 'the first save replacing a live record');
+    reported(await save(shared, 10), true, 'a second save replacing the same record, already shortened');
+    reported(await save(shared, 20), true, 'a third save with a longer stale TTL');
+    equal(await s.get(NS, shared, now()), '["s"]', 'the old record within the stale TTL');
+    // A stale TTL of 0 ends the old record at once; it was live when the new one was written.
+    const ended = key();
+    await s.set({ namespace: NS, key: ended, value: '["e"]', ttl: 60, now: now() });
+    reported(await save(ended, 0), true, 'a live old record ended by a stale TTL of 0');
+    equal(await s.get(NS, ended, now()), null, 'an old record after a stale TTL of 0');
+    reported(await save(ended, 0), false, 'the same old record, once ended');
   });
 
   add('metadata lists live sessions of a subject, prunes expired ones and forgets deleted ones', async (s) => {

@@ -387,3 +387,13 @@ export async function commandCalls(port: number, except: readonly string[] = ['i
   }
   return total;
 }
+
+/** Calls per command from `INFO commandstats` (`'set'`, `'expire'`, ...), leaving out those named in `except`. */
+export async function commandStats(port: number, except: readonly string[] = ['info', 'config']): Promise<Map<string, number>> {
+  const info = String(await command(port, ['INFO', 'commandstats']));
+  const stats = new Map<string, number>();
+  for (const m of info.matchAll(/^cmdstat_([a-z|_-]+):calls=(\d+)/gm)) {
+    if (!except.includes(m[1]!.split('|')[0]!)) stats.set(m[1]!, Number(m[2]));
+  }
+  return stats;
+}

@@ -5,7 +5,8 @@
 import * as nodeCrypto from 'node:crypto';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createNodeCrypto, keyedHmacSha256, nobleCrypto } from '../../src/codec/crypto.ts';
+import { createNodeCrypto, nobleCrypto } from '../../src/codec/crypto.ts';
+import { keyedHmacSha256 } from '../../src/codec/sha256.ts';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const reference = (key: Uint8Array, data: Uint8Array, more?: Uint8Array): string => {
@@ -19,12 +20,22 @@ describe('keyed HMAC-SHA256', () => {
     for (const keyLength of [0, 1, 31, 32, 33, 64, 65, 100]) {
       const key = nodeCrypto.randomBytes(keyLength);
       const prf = keyedHmacSha256(key);
-      for (let n = 0; n <= 200; n += 7) {
+      // Every length to 300: each padding case (55/56/63/64 bytes past a block boundary) is crossed.
+      for (let n = 0; n <= 300; n++) {
         const data = nodeCrypto.randomBytes(n);
         const more = nodeCrypto.randomBytes(n % 5);
         assert.equal(hex(prf(data)), reference(key, data), `key ${keyLength}, data ${n}`);
         assert.equal(hex(prf(data, more)), reference(key, data, more), `key ${keyLength}, data ${n} + ${more.length}`);
       }
+    }
+  });
+
+  it('equals createHmac on 2,000 random keys and messages', () => {
+    for (let i = 0; i < 2000; i++) {
+      const key = nodeCrypto.randomBytes(nodeCrypto.randomInt(0, 130));
+      const data = nodeCrypto.randomBytes(nodeCrypto.randomInt(0, 260));
+      const more = i % 2 === 0 ? undefined : nodeCrypto.randomBytes(nodeCrypto.randomInt(0, 70));
+      assert.equal(hex(keyedHmacSha256(key)(data, more)), reference(key, data, more));
     }
   });
 

@@ -19,6 +19,7 @@ describe('file storage: conformance', () => {
     name: 'file',
     create: (prefix) => fileStorage({ directory: join(root, 'store'), prefix }),
     createBroken: () => fileStorage({ directory: join(root, 'not-a-directory', 'sessions') }),
+    reportsOldKeyLive: true,
   });
   for (const c of cases) it(c.name, c.run);
 });

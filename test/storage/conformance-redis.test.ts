@@ -197,6 +197,7 @@ describe('redis storage: conformance', { concurrency: true }, () => {
         create: (prefix) => redisStorage({ client: connected!.client, prefix }),
         // The store owns the broken client (closeClient), so every case releases what it made.
         createBroken: async () => redisStorage({ client: backend.broken(await freePort()), closeClient: true }),
+        reportsOldKeyLive: true,
       });
       for (const c of suite) it(c.name, { timeout: 15_000 }, c.run);
     });

@@ -397,6 +397,28 @@ describe('fileStorage: stale TTL of a replaced record', () => {
     await assert.rejects(stat(join(directory, `session_${key('gone')}`)), (e: unknown) => code(e) === 'ENOENT');
     assert.equal(await s.get(NS, key('n3'), NOW), 'n');
   });
+
+  it('a failed write of the new record leaves the old one its full life', async () => {
+    const directory = freshDir();
+    const s = dirOf({ directory });
+    await s.set({ namespace: NS, key: key('old'), value: 'old', ttl: 100, now: NOW });
+    await mkdir(join(directory, `session_${key('new')}`)); // a directory squatting on the new record's name
+    await assert.rejects(s.set({ namespace: NS, key: key('new'), value: 'new', ttl: 100, now: NOW, oldKey: key('old'), staleTtl: 10 }), storageError());
+    assert.equal(await readFile(join(directory, `session_${key('old')}`), 'utf8'), `httpsession-file-v1 ${NOW + 100} 3\nold`);
+  });
+
+  it('reports whether the old record was live: a corrupt or expired one is not', async () => {
+    const directory = freshDir();
+    const s = dirOf({ directory });
+    const save = (old: string, now = NOW): Promise<unknown> => s.set({ namespace: NS, key: key(`${old}-new`), value: 'n', ttl: 100, now, oldKey: key(old), staleTtl: 10 });
+    await s.set({ namespace: NS, key: key('live'), value: 'x', ttl: 100, now: NOW });
+    assert.deepEqual(await save('live'), { oldKeyLive: true });
+    await writeFile(join(directory, `session_${key('torn')}`), 'httpsession-file-v1 1700000100 9\nshort');
+    assert.deepEqual(await save('torn'), { oldKeyLive: false });
+    await s.set({ namespace: NS, key: key('done'), value: 'x', ttl: 5, now: NOW });
+    assert.deepEqual(await save('done', NOW + 5), { oldKeyLive: false });
+    assert.equal(await s.set({ namespace: NS, key: key('same'), value: 'x', ttl: 5, now: NOW, oldKey: key('same'), staleTtl: 1 }), undefined);
+  });
 });
 
 describe('fileStorage: metadata index', () => {

@@ -104,6 +104,20 @@ describe('memoryStorage: old key and stale TTL', () => {
     await storage.set({ namespace: NS, key: key('new'), value: 'w', ttl: 100, now: NOW, oldKey: key('new'), staleTtl: 1 });
     assert.equal(await storage.get(NS, key('new'), NOW + 50), 'w');
   });
+
+  it('reports whether the old record was live on the clock it is given, and nothing without a distinct old key', async () => {
+    const storage = memoryStorage();
+    const save = (old: string, now: number, staleTtl = 10): Promise<unknown> =>
+      storage.set({ namespace: NS, key: key(`${old}-${now}`), value: 'n', ttl: 100, now, oldKey: key(old), staleTtl });
+    await storage.set({ namespace: NS, key: key('old'), value: 'old', ttl: 100, now: NOW });
+    assert.deepEqual(await save('old', NOW + 1), { oldKeyLive: true });
+    assert.deepEqual(await save('old', NOW + 2, 50), { oldKeyLive: true }, 'already shortened below the stale TTL: live, not extended');
+    assert.equal(await storage.get(NS, key('old'), NOW + 11), null);
+    assert.deepEqual(await save('old', NOW + 11), { oldKeyLive: false }, 'expired at its shortened expiry');
+    assert.deepEqual(await save('gone', NOW), { oldKeyLive: false });
+    assert.equal(await storage.set({ namespace: NS, key: key('a'), value: 'v', ttl: 100, now: NOW }), undefined);
+    assert.equal(await storage.set({ namespace: NS, key: key('a'), value: 'v', ttl: 100, now: NOW, oldKey: key('a'), staleTtl: 1 }), undefined);
+  });
 });
 
 describe('memoryStorage: metadata', () => {
