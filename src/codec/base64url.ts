@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { allocBytes } from './bytes.ts';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 const ENCODE = new Uint8Array(64);
@@ -101,7 +102,7 @@ export function base64urlDecode(text: string): Uint8Array | null {
   // Node skips what it cannot decode and ignores stray low bits; only the canonical text re-encodes to itself.
   if (decoded.toString('base64url') !== text) return null;
   // A copy into an array of its own: Buffers can be slices of a pool shared with unrelated data.
-  const out = new Uint8Array(decoded.length);
+  const out = allocBytes(decoded.length);
   out.set(decoded);
   return out;
 }
@@ -118,7 +119,7 @@ export function base64urlDecodePortable(text: string): Uint8Array | null {
   const len = text.length;
   const rest = len & 3;
   if (rest === 1) return null;
-  const out = new Uint8Array((len * 3) >>> 2);
+  const out = allocBytes((len * 3) >>> 2);
   let o = 0;
   let i = 0;
   const full = len - rest;

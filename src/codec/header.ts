@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { allocBytes } from './bytes.ts';
 
 /** Size of the binary header. */
 export const HEADER_SIZE = 82;
@@ -121,7 +122,7 @@ export function writeHeaderPrefix(
   rollingOffset: number,
   dataSize: number,
 ): Uint8Array {
-  const bytes = new Uint8Array(HEADER_SIZE);
+  const bytes = allocBytes(HEADER_SIZE);
   bytes[0] = COOKIE_TYPE;
   writeUint(bytes, 1, 2, flags);
   bytes.set(sid, 3);

@@ -21,6 +21,21 @@ const ENCRYPTION = encoder.encode('encryption:');
 const AUTHENTICATION = encoder.encode('authentication:');
 const ZERO_SALT = new Uint8Array(32);
 const ONE = new Uint8Array([1]);
+/** The length of a session id. */
+const SID_SIZE = 32;
+/** `"encryption:" || sid`, the sid written in per call. */
+const ENCRYPTION_INFO = scratch(ENCRYPTION, 0, ENCRYPTION.length + SID_SIZE);
+/** `T(1) || "encryption:" || sid || 2`, T(1) and the sid written in per call. */
+const SECOND_BLOCK = scratch(ENCRYPTION, 32, 32 + ENCRYPTION.length + SID_SIZE + 1, 2);
+/** `"authentication:" || sid`, the sid written in per call. */
+const AUTHENTICATION_INFO = scratch(AUTHENTICATION, 0, AUTHENTICATION.length + SID_SIZE);
+
+function scratch(label: Uint8Array, at: number, size: number, last?: number): Uint8Array {
+  const out = new Uint8Array(size);
+  out.set(label, at);
+  if (last !== undefined) out[size - 1] = last;
+  return out;
+}
 
 /** The keyed HMAC under each key material's PRK, per backend (a cross-check of two backends stays a real check). */
 const prfs = new WeakMap<CryptoBackend, WeakMap<KeyMaterial, KeyedHmac>>();
@@ -100,14 +115,23 @@ function info(label: Uint8Array, sid: Uint8Array): Uint8Array {
  */
 export function deriveEncryptionKey(crypto: CryptoBackend, material: KeyMaterial, sid: Uint8Array): EncryptionKey {
   const prf = prfOf(crypto, material);
-  const label = info(ENCRYPTION, sid);
   // HKDF-Expand for L = 44: T(1) = HMAC(prk, info || 1), T(2) = HMAC(prk, T(1) || info || 2).
-  const t1 = prf(label, ONE);
-  const second = new Uint8Array(32 + label.length + 1);
-  second.set(t1);
-  second.set(label, 32);
-  second[second.length - 1] = 2;
-  const t2 = prf(second);
+  if (sid.length !== SID_SIZE) {
+    const label = info(ENCRYPTION, sid);
+    const t1 = prf(label, ONE);
+    const second = new Uint8Array(32 + label.length + 1);
+    second.set(t1);
+    second.set(label, 32);
+    second[second.length - 1] = 2;
+    return { key: t1, iv: prf(second).subarray(0, 12) };
+  }
+  // Session ids are 32 bytes: the inputs are built in place, in scratch arrays (calls are synchronous).
+  ENCRYPTION_INFO.set(sid, ENCRYPTION.length);
+  const t1 = prf(ENCRYPTION_INFO, ONE);
+  SECOND_BLOCK.set(t1);
+  SECOND_BLOCK.set(sid, 32 + ENCRYPTION.length);
+  const t2 = prf(SECOND_BLOCK);
+  SECOND_BLOCK.fill(0, 0, 32); // T(1) is the AES key: no copy of it stays behind
   return { key: t1, iv: t2.subarray(0, 12) };
 }
 
@@ -118,7 +142,10 @@ export function deriveEncryptionKey(crypto: CryptoBackend, material: KeyMaterial
  * @param sid - the 32 raw session id bytes
  */
 export function deriveMacKey(crypto: CryptoBackend, material: KeyMaterial, sid: Uint8Array): Uint8Array {
-  return prfOf(crypto, material)(info(AUTHENTICATION, sid), ONE);
+  const prf = prfOf(crypto, material);
+  if (sid.length !== SID_SIZE) return prf(info(AUTHENTICATION, sid), ONE);
+  AUTHENTICATION_INFO.set(sid, AUTHENTICATION.length);
+  return prf(AUTHENTICATION_INFO, ONE);
 }
 
 /**

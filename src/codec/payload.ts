@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { utf8 } from './bytes.ts';
 import { deflateRaw, inflateRaw } from './compress.ts';
 
 /** One audience's share of a session. */
@@ -15,7 +16,6 @@ export interface SessionEntry {
   subject?: string | undefined;
 }
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** The encoded plaintext and whether it was deflated. */
@@ -34,7 +34,7 @@ export function encodePayload(entries: readonly SessionEntry[], threshold: numbe
   const rows: unknown[][] = [];
   for (const e of entries) rows.push(e.subject === undefined ? [e.data, e.audience] : [e.data, e.audience, e.subject]);
   const json = JSON.stringify(rows);
-  const bytes = encoder.encode(json);
+  const bytes = utf8(json);
   if (threshold > 0 && bytes.length > threshold) {
     const deflated = deflateRaw(bytes);
     if (deflated.length < bytes.length) return { bytes: deflated, deflated: true, json };

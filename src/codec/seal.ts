@@ -6,6 +6,7 @@
  * @module
  */
 import { base64urlDecode, base64urlEncode, encodedLength } from './base64url.ts';
+import { allocBytes } from './bytes.ts';
 import { constantTimeEqual, type CryptoBackend } from './crypto.ts';
 import {
   AAD_SIZE,
@@ -116,7 +117,8 @@ export function retouch(
   macKey: Uint8Array,
   binding?: Uint8Array,
 ): Uint8Array {
-  const out = header.slice();
+  const out = allocBytes(header.length);
+  out.set(header);
   writeUint(out, 63, 3, Math.min(Math.max(idlingOffset, 0), Limits.idlingOffset));
   out.set(computeMac(crypto, macKey, out, binding), MAC_INPUT_SIZE);
   return out;

@@ -6,7 +6,7 @@ import * as nodeCrypto from 'node:crypto';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createNodeCrypto, nobleCrypto } from '../../src/codec/crypto.ts';
-import { keyedHmacSha256 } from '../../src/codec/sha256.ts';
+import { hmacSha256, keyedHmacSha256 } from '../../src/codec/sha256.ts';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const reference = (key: Uint8Array, data: Uint8Array, more?: Uint8Array): string => {
@@ -15,7 +15,7 @@ const reference = (key: Uint8Array, data: Uint8Array, more?: Uint8Array): string
   return h.digest('hex');
 };
 
-describe('keyed HMAC-SHA256', () => {
+describe('HMAC-SHA256 in JS (one-shot and keyed)', () => {
   it('equals createHmac for keys and messages of many lengths, over repeated calls on one key', () => {
     for (const keyLength of [0, 1, 31, 32, 33, 64, 65, 100]) {
       const key = nodeCrypto.randomBytes(keyLength);
@@ -26,6 +26,9 @@ describe('keyed HMAC-SHA256', () => {
         const more = nodeCrypto.randomBytes(n % 5);
         assert.equal(hex(prf(data)), reference(key, data), `key ${keyLength}, data ${n}`);
         assert.equal(hex(prf(data, more)), reference(key, data, more), `key ${keyLength}, data ${n} + ${more.length}`);
+        // The one-shot form, interleaved with the keyed one (they share scratch space).
+        assert.equal(hex(hmacSha256(key, data, more)), reference(key, data, more), `one-shot: key ${keyLength}, data ${n} + ${more.length}`);
+        assert.equal(hex(prf(more, data)), reference(key, more, data), `keyed after one-shot: key ${keyLength}, data ${n}`);
       }
     }
   });
@@ -36,6 +39,7 @@ describe('keyed HMAC-SHA256', () => {
       const data = nodeCrypto.randomBytes(nodeCrypto.randomInt(0, 260));
       const more = i % 2 === 0 ? undefined : nodeCrypto.randomBytes(nodeCrypto.randomInt(0, 70));
       assert.equal(hex(keyedHmacSha256(key)(data, more)), reference(key, data, more));
+      assert.equal(hex(hmacSha256(key, data, more)), reference(key, data, more));
     }
   });
 
