@@ -274,8 +274,6 @@ async function openSession<Data extends Record<string, unknown>>(o: ResolvedOpti
   const rememberValues = cookies?.[o.rememberName] ?? NO_VALUES;
   const requestChunks = chunksSent(cookies, names.session);
   const rememberChunks = chunksSent(cookies, names.remember);
-  const rememberContext = (): RequestCookies => new RequestCookies('remember', now, o.crypto, x, cookies, names.remember);
-
   const opened = sessionValues.length === 0 ? undefined : await openFirst(o, sessionValues, new RequestCookies('session', now, o.crypto, x, cookies, names.session), true);
   if (opened !== undefined) {
     return new Session<Data>(o, x, {
@@ -291,7 +289,7 @@ async function openSession<Data extends Record<string, unknown>>(o: ResolvedOpti
       ...(rememberValues.length > 0
         ? {
             loadRememberCookie: async () => {
-              const r = await openFirst(o, rememberValues, rememberContext(), false);
+              const r = await openFirst(o, rememberValues, new RequestCookies('remember', now, o.crypto, x, cookies, names.remember), false);
               return r === undefined ? undefined : { sid: r.header.sid, creationTime: r.header.creationTime, storageKey: r.storageKey };
             },
           }
@@ -303,7 +301,7 @@ async function openSession<Data extends Record<string, unknown>>(o: ResolvedOpti
   // the remembered data (spec 4.4), issuing both cookies at once.
   // Tried whatever the manager's `remember` option: a session may have switched remember-me on itself.
   if (rememberValues.length > 0) {
-    const ctx = rememberContext();
+    const ctx = new RequestCookies('remember', now, o.crypto, x, cookies, names.remember);
     for (const value of rememberValues.slice(0, MAX_CANDIDATES)) {
       if (value === '') continue;
       const result = await openChecked(o, value, ctx);
