@@ -18,6 +18,8 @@ export interface ServerProcess {
   readonly pid: number;
   /** The child's user + system CPU time so far, in microseconds. */
   cpuMicros(): Promise<number>;
+  /** Starts the child's CPU profiler, or stops it and writes the `.cpuprofile` to `file`. */
+  profile(action: 'start' | 'stop', file?: string): Promise<void>;
   /** Asks the child to close and clean up; resolves once it exited (killed after 5 s). */
   stop(): Promise<void>;
 }
@@ -29,15 +31,16 @@ const TSX = import.meta.resolve('tsx');
  * Forks `bench/servers/<name>.ts` and waits until it listens.
  * @param name - the server file's name, without `.ts`
  * @param timeoutMs - how long to wait for it to listen
+ * @param nodeOptions - more Node flags for the child (the profile section passes `--cpu-prof`)
  * @returns the running server
  * @throws Error with the child's own message when it fails to start (no Redis, a missing module, ...)
  */
-export async function startServer(name: string, timeoutMs = 20_000): Promise<ServerProcess> {
+export async function startServer(name: string, timeoutMs = 20_000, nodeOptions: readonly string[] = []): Promise<ServerProcess> {
   const file = fileURLToPath(new URL(`./servers/${name}.ts`, import.meta.url));
   if (!existsSync(file)) throw new Error(`no server file bench/servers/${name}.ts`);
   // Explicit execArgv: never inherit the parent's (under `node --test` they are the runner's).
   const child = fork(file, [], {
-    execArgv: ['--import', TSX],
+    execArgv: [...nodeOptions, '--import', TSX],
     env: { ...process.env, NODE_ENV: 'production' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -67,10 +70,15 @@ export async function startServer(name: string, timeoutMs = 20_000): Promise<Ser
 function handle(child: ChildProcess, port: number, info: Record<string, string>): ServerProcess {
   let nextId = 0;
   const pending = new Map<number, (micros: number) => void>();
+  const profiling = new Map<number, (error: string | undefined) => void>();
   child.on('message', (message: ChildMessage) => {
-    if (message.type !== 'cpu') return;
-    pending.get(message.id)?.(message.micros);
-    pending.delete(message.id);
+    if (message.type === 'cpu') {
+      pending.get(message.id)?.(message.micros);
+      pending.delete(message.id);
+    } else if (message.type === 'profiled') {
+      profiling.get(message.id)?.(message.error);
+      profiling.delete(message.id);
+    }
   });
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
@@ -89,6 +97,14 @@ function handle(child: ChildProcess, port: number, info: Record<string, string>)
         if (!child.connected) return reject(new Error(`server ${child.pid} is gone`));
         pending.set(id, resolve);
         send({ type: 'cpu', id });
+      });
+    },
+    profile(action, file) {
+      const id = nextId++;
+      return new Promise((resolve, reject) => {
+        if (!child.connected) return reject(new Error(`server ${child.pid} is gone`));
+        profiling.set(id, (error) => (error === undefined ? resolve() : reject(new Error(error))));
+        send(action === 'start' ? { type: 'profile', id, action } : { type: 'profile', id, action, file: file! });
       });
     },
     async stop() {

@@ -148,7 +148,8 @@ async function measureCase(server: ServerProcess, c: HttpCase, o: HttpOptions): 
   };
 }
 
-interface LoadRun {
+/** What one autocannon run saw. */
+export interface LoadRun {
   responses: number;
   seconds: number;
   /** Every response's latency in ms, in arrival order. */
@@ -162,7 +163,7 @@ interface LoadRun {
  * One autocannon run against 127.0.0.1:`port` with cookie-replaying clients.
  * @param step - how the counter must move per response on one client; `undefined` skips the check
  */
-function load(port: number, durationS: number, connections: number, step: 1 | 0 | undefined): Promise<LoadRun> {
+export function load(port: number, durationS: number, connections: number, step: 1 | 0 | undefined): Promise<LoadRun> {
   let latencies = new Float64Array(1 << 16);
   let responses = 0;
   let stale = 0;

@@ -8,6 +8,7 @@ import type { HttpCaseResult } from './http.ts';
 import type { MachineInfo } from './machine.ts';
 import type { MemoryResult } from './memory.ts';
 import type { MicroResult } from './micro.ts';
+import type { ProfileResult } from './profile.ts';
 
 /** Everything a run produced; a section is absent when it was not run. */
 export interface BenchReport {
@@ -16,6 +17,7 @@ export interface BenchReport {
   readonly micro?: MicroResult[] | undefined;
   readonly memory?: MemoryResult[] | undefined;
   readonly http?: HttpCaseResult[] | undefined;
+  readonly profile?: ProfileResult | undefined;
 }
 
 /** How the run was configured. */
@@ -114,6 +116,7 @@ export function renderMarkdown(report: BenchReport, chartFile = 'benchmarks.svg'
   out.push('');
 
   if (report.http !== undefined) out.push(...httpSection(report.http, s));
+  if (report.profile !== undefined) out.push(...profileSection(report.profile));
   if (report.micro !== undefined) out.push(...microSection(report.micro, s));
   if (report.memory !== undefined) out.push(...memorySection(report.memory));
   out.push(...machineSection(m, s, report.http));
@@ -169,6 +172,31 @@ function httpSection(http: readonly HttpCaseResult[], s: BenchSettings): string[
     '',
   );
   return out;
+}
+
+function profileSection(p: ProfileResult): string[] {
+  return [
+    `## Where the time goes: ${p.caseLabel}`,
+    '',
+    `The case above again, ${p.durationS} s of the same load after the warm-up, its server under V8's sampling profiler`,
+    `(100 µs interval; ${int(p.responses)} responses). Busy time per request: **${fmt(p.busyMicrosPerReq)} µs**. These are wall-clock`,
+    'samples of the server\'s thread while it was not idle, so they differ from the CPU column above: a `writev` that',
+    'wakes the load generator on a 2-core machine often lets it take the core before the server resumes, and that',
+    'wait is counted in `writev`. The profiler adds a little time of its own. A native function counts where its',
+    'caller does (`initiv` under AES-GCM). `npm run bench` leaves the raw profile in bench/profile.cpuprofile',
+    '(Chrome DevTools, speedscope).',
+    '',
+    '| where | µs per request | share of busy time |',
+    '|---|---:|---:|',
+    ...p.buckets.map((b) => `| ${b.label} | ${fmt(b.microsPerReq)} | ${fmt(b.share * 100)} % |`),
+    '',
+    'Heaviest functions by self time:',
+    '',
+    '| function | µs per request |',
+    '|---|---:|',
+    ...p.top.map((t) => `| \`${escapeCell(t.name)}\` | ${fmt(t.microsPerReq, 2)} |`),
+    '',
+  ];
 }
 
 function microSection(micro: readonly MicroResult[], s: BenchSettings): string[] {

@@ -4,14 +4,15 @@
  * docs/benchmarks.svg. Not part of `npm test` (test/bench/smoke.test.ts runs a short version of it).
  *
  * Environment:
- * - BENCH_ONLY=micro|memory|http (comma-separated): run only these; the docs are then left alone and the
+ * - BENCH_ONLY=micro|memory|http|profile (comma-separated): run only these; the docs are then left alone and the
  *   report is printed, unless BENCH_WRITE=1.
  * - BENCH_RENDER=1: measure nothing; re-render the docs from bench/results.json (the raw results every
  *   written run leaves next to this file), e.g. after a change to the report or the chart.
  * - BENCH_DURATION (s per HTTP case and round, default 10), BENCH_WARMUP (s, default 2), BENCH_ROUNDS
  *   (default 3), BENCH_CONNECTIONS (default 50), BENCH_MICRO_MS (ms per micro case and round, default 300),
  *   BENCH_MEMORY_SIZES (default 100000,1000000), BENCH_CASES (HTTP case ids, comma-separated: a subset),
- *   BENCH_REDIS_URL (default redis://127.0.0.1:6379/11).
+ *   BENCH_REDIS_URL (default redis://127.0.0.1:6379/11), BENCH_PROFILE_CASE (the HTTP case profiled,
+ *   default httpsession-cookie).
  *
  * @module
  */
@@ -24,7 +25,7 @@ import { runMemory } from './memory.ts';
 import { runMicro } from './micro.ts';
 import { FULL_RUN, isSmokeRun, renderMarkdown, type BenchReport, type BenchSettings } from './report.ts';
 
-const SECTIONS = ['micro', 'memory', 'http'] as const;
+const SECTIONS = ['micro', 'memory', 'http', 'profile'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const env = process.env;
@@ -88,7 +89,15 @@ async function measure(): Promise<BenchReport> {
     const { durationS, warmupS, rounds, connections } = settings;
     http = await runHttp({ cases, durationS, warmupS, rounds, connections, log });
   }
-  return { machine, settings, micro, memory, http };
+  let profile: BenchReport['profile'];
+  if (sections.has('profile')) {
+    const { runProfile } = await import('./profile.ts');
+    const id = env.BENCH_PROFILE_CASE ?? 'httpsession-cookie';
+    const c = HTTP_CASES.find((x) => x.id === id);
+    if (c === undefined) throw new RangeError(`BENCH_PROFILE_CASE: no case ${JSON.stringify(id)}`);
+    profile = await runProfile(c, { durationS: settings.durationS, warmupS: settings.warmupS, connections: settings.connections, log });
+  }
+  return { machine, settings, micro, memory, http, profile };
 }
 
 function writeDocs(report: BenchReport): void {

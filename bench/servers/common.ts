@@ -15,7 +15,9 @@
  *
  * @module
  */
+import { writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { Session } from 'node:inspector';
 import type { AddressInfo } from 'node:net';
 
 /** The secret every case uses (48 characters: above every library's minimum). */
@@ -28,12 +30,17 @@ export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/
 export const REDIS_PREFIX = 'httpsession-bench';
 
 /** Messages from the parent. */
-export type ParentMessage = { type: 'cpu'; id: number } | { type: 'stop' };
+export type ParentMessage =
+  | { type: 'cpu'; id: number }
+  | { type: 'profile'; id: number; action: 'start' }
+  | { type: 'profile'; id: number; action: 'stop'; file: string }
+  | { type: 'stop' };
 
 /** Messages to the parent. */
 export type ChildMessage =
   | { type: 'ready'; port: number; info: Record<string, string> }
   | { type: 'cpu'; id: number; micros: number }
+  | { type: 'profiled'; id: number; error?: string }
   | { type: 'failed'; message: string };
 
 /** What a server file hands to {@link serve}. */
@@ -101,6 +108,11 @@ export async function serveListening(
     if (message.type === 'cpu') {
       const { user, system } = process.cpuUsage();
       send({ type: 'cpu', id: message.id, micros: user + system });
+    } else if (message.type === 'profile') {
+      profile(message).then(
+        () => send({ type: 'profiled', id: message.id }),
+        (error: unknown) => send({ type: 'profiled', id: message.id, error: String(error) }),
+      );
     } else if (message.type === 'stop') {
       void stop(close, options.cleanup);
     }
@@ -108,6 +120,28 @@ export async function serveListening(
   // The parent went away (Ctrl-C, crash): do not linger.
   process.on('disconnect', () => void stop(close, options.cleanup));
   send({ type: 'ready', port, info: options.info ?? {} });
+}
+
+let inspector: Session | undefined;
+
+/**
+ * Starts V8's sampling profiler in this process, or stops it and writes the `.cpuprofile` (the format
+ * Chrome DevTools opens) to `file`: the profile section of the bench profiles only the measured load.
+ */
+async function profile(message: Extract<ParentMessage, { type: 'profile' }>): Promise<void> {
+  const post = (method: string, params?: object): Promise<unknown> =>
+    new Promise((resolve, reject) => inspector!.post(method, params, (error, result) => (error ? reject(error) : resolve(result))));
+  if (message.action === 'start') {
+    inspector ??= new Session();
+    inspector.connect();
+    await post('Profiler.enable');
+    await post('Profiler.setSamplingInterval', { interval: 100 });
+    await post('Profiler.start');
+    return;
+  }
+  const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+  inspector?.disconnect();
+  writeFileSync(message.file, JSON.stringify(profile));
 }
 
 let stopping = false;

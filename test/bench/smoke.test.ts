@@ -6,6 +6,9 @@
  * chart render from synthetic results.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { HTTP_CASES } from '../../bench/cases.ts';
 import { renderChart } from '../../bench/chart.ts';
@@ -15,6 +18,7 @@ import { CookieJar } from '../../bench/jar.ts';
 import { machineInfo } from '../../bench/machine.ts';
 import { runMemory } from '../../bench/memory.ts';
 import { runMicro } from '../../bench/micro.ts';
+import { summarize } from '../../bench/profile.ts';
 import { checkTargets, renderMarkdown, type BenchReport } from '../../bench/report.ts';
 
 describe('bench harness (smoke)', () => {
@@ -46,6 +50,36 @@ describe('bench harness (smoke)', () => {
       assert.ok(cpuAfter > cpuBefore, 'the server reports its CPU time over IPC');
     } finally {
       await server.stop();
+    }
+  });
+
+  it('profiles a server over IPC around the load only, and buckets the samples', async () => {
+    const server = await startServer('httpsession-cookie');
+    const dir = mkdtempSync(join(tmpdir(), 'httpsession-bench-'));
+    try {
+      const jar = new CookieJar();
+      await server.profile('start');
+      for (let i = 1; i <= 200; i++) {
+        const response = await fetch(`http://127.0.0.1:${server.port}/`, { headers: i === 1 ? {} : { cookie: jar.header() } });
+        assert.equal(await response.text(), String(i));
+        jar.set(response.headers.getSetCookie()[0]!);
+      }
+      const file = join(dir, 'p.cpuprofile');
+      await server.profile('stop', file);
+      const result = summarize(JSON.parse(readFileSync(file, 'utf8')), HTTP_CASES.find((c) => c.id === 'httpsession-cookie')!, 1, 200);
+      assert.ok(result.busyMicrosPerReq > 0);
+      const total = result.buckets.reduce((sum, b) => sum + b.share, 0);
+      assert.ok(Math.abs(total - 1) < 1e-9, `the shares add up to 1 (${total})`);
+      assert.ok(result.top.length > 0);
+      const report: BenchReport = {
+        machine: machineInfo(),
+        settings: { durationS: 1, warmupS: 0, rounds: 1, connections: 1, microRoundMs: 0, memorySizes: [], command: 'test' },
+        profile: result,
+      };
+      assert.match(renderMarkdown(report), /## Where the time goes: httpsession, cookie storage/);
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
