@@ -30,6 +30,8 @@ export interface BenchSettings {
   readonly memorySizes: readonly number[];
   /** The command as typed, env overrides included. */
   readonly command: string;
+  /** What the httpsession servers ran: the built package (`npm run bench`) or the sources through tsx. */
+  readonly library?: 'dist' | 'src' | undefined;
 }
 
 /** One target of issue 5 and how this run did against it. */
@@ -260,6 +262,9 @@ function machineSection(m: MachineInfo, s: BenchSettings, http: readonly HttpCas
     `- Settings: ${s.connections} connections, ${s.durationS} s per case, ${s.warmupS} s warm-up, ${s.rounds} round(s); micro ${s.microRoundMs} ms per case and round; memory at ${s.memorySizes.map(int).join(' and ')} sessions`,
     '- Every server runs in a child process of its own (one per case, kept for all rounds); autocannon runs in the',
     '  parent process. On a 2-core machine each gets one core.',
+    s.library === 'dist'
+      ? '- The httpsession servers run the built package (dist/, as installed from npm), like the peers run theirs.'
+      : '- The httpsession servers ran the TypeScript sources through tsx (not `npm run bench`, which runs the build).',
     '',
   );
   return out;

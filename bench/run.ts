@@ -11,7 +11,8 @@
  * - BENCH_DURATION (s per HTTP case and round, default 10), BENCH_WARMUP (s, default 2), BENCH_ROUNDS
  *   (default 3), BENCH_CONNECTIONS (default 50), BENCH_MICRO_MS (ms per micro case and round, default 300),
  *   BENCH_MEMORY_SIZES (default 100000,1000000), BENCH_CASES (HTTP case ids, comma-separated: a subset),
- *   BENCH_REDIS_URL (default redis://127.0.0.1:6379/11), BENCH_PROFILE_CASE (the HTTP case profiled,
+ *   BENCH_REDIS_URL (default redis://127.0.0.1:6379/11), BENCH_LIB=dist (set by `npm run bench` after its build:
+ *   the httpsession servers import dist/ instead of src/), BENCH_PROFILE_CASE (the HTTP case profiled,
  *   default httpsession-cookie).
  *
  * @module
@@ -57,6 +58,7 @@ const settings: BenchSettings = {
     return n;
   }),
   command: commandLine(),
+  library: env.BENCH_LIB === 'dist' ? 'dist' : 'src',
 };
 const log = (line: string): void => console.log(line);
 
@@ -115,7 +117,8 @@ function writeDocs(report: BenchReport): void {
 /** The command as a reader would type it: `npm run bench` (or the node command) with the BENCH_* overrides. */
 function commandLine(): string {
   const overrides = Object.keys(env)
-    .filter((k) => k.startsWith('BENCH_'))
+    // BENCH_LIB is set by the npm script itself (see bench/servers/lib.ts), not by the reader.
+    .filter((k) => k.startsWith('BENCH_') && k !== 'BENCH_LIB')
     .sort()
     // A Redis URL may carry a password: never print one.
     .map((k) => `${k}=${env[k]!.replace(/\/\/[^@/]*@/, '//***@')}`);

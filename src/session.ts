@@ -5,80 +5,32 @@
  * A session is created by `SessionManager.open()` / `start()` for one request. Its attributes belong to
  * the manager's audience; other audiences sharing the cookie are carried along untouched.
  *
+ * The Session holds the state and orders the steps; what is a function of its inputs lives in
+ * `./session/`: sealing, Set-Cookie lines, lifetimes, store records and revocation marks, header values.
+ *
  * @module
  */
 import { base64urlEncode } from './codec/base64url.ts';
 import { Flags } from './codec/header.ts';
-import { deriveEncryptionKey, deriveMacKey, deriveRememberKey, type EncryptionKey } from './codec/keys.ts';
-import { encodePayload, type EncodedPayload, type SessionEntry } from './codec/payload.ts';
-import { bindDigest, retouch, seal, sealedText } from './codec/seal.ts';
+import { encodePayload, type SessionEntry } from './codec/payload.ts';
+import { retouch } from './codec/seal.ts';
 import { withoutCookies } from './cookie/parse.ts';
-import { chunkCount, MAX_COOKIE_LIFETIME, chunkName, EXPIRED, firstChunkLength, httpDate, splitChunks } from './cookie/serialize.ts';
-import { isSessionError, SessionError } from './errors.ts';
+import { SessionError } from './errors.ts';
 import { clientBinding, type HttpExchange } from './http/types.ts';
 import { assertJsonValue } from './json.ts';
 import { metadataOf } from './metadata.ts';
 import { HEADER_NAMES, type HeaderProperty, type ResolvedOptions, type Timeouts } from './options.ts';
-import { cacheOpenedCookie, effectiveTimeouts, storageKeyOf, TIMEOUTS_KEY, type OpenedCookie } from './reader.ts';
+import { cacheOpenedCookie, effectiveTimeouts, storageKeyOf, TIMEOUTS_KEY } from './reader.ts';
+import { assertName, defineData, REMEMBER_KEY } from './session/data.ts';
+import { headerValue } from './session/headers.ts';
+import { closestTimeout, lifetimeLeft, storeTtl, timeRemaining } from './session/lifetime.ts';
+import { cookieLines, expiredLines, firstChunkLine, isSessionCookie, type CookieLine } from './session/lines.ts';
+import { deleteRecord, revokedError, revokeReplaced, subjectsOf, writeRememberRecord, writeSessionRecord } from './session/records.ts';
+import { cookieFlags, sealRememberCookie, sealSessionCookie, type SealedRemember } from './session/sealing.ts';
+import { currentCookieOf, type CurrentCookie, type RememberCookie, type SessionInit, type SessionState, type TimeRemaining } from './session/types.ts';
 import type { StorageMetadata } from './storage/types.ts';
 
-/** `'new'`: not saved yet; `'open'`: loaded from a cookie or saved; `'closed'`: destroyed, logged out or closed. */
-export type SessionState = 'new' | 'open' | 'closed';
-
-/**
- * Remaining seconds of each enabled timeout; `undefined` where a timeout is disabled. The closest of them
- * is `Session.timeToLive`.
- */
-export interface TimeRemaining {
-  readonly idling: number | undefined;
-  readonly rolling: number | undefined;
-  readonly absolute: number | undefined;
-}
-
-/** The cookie the client holds (loaded from the request, or written by this request). */
-interface Current {
-  header: Uint8Array;
-  readonly sid: Uint8Array;
-  readonly creationTime: number;
-  readonly rollingOffset: number;
-  idlingOffset: number;
-  readonly flags: number;
-  readonly macKey: Uint8Array;
-  /** base64url ciphertext (cookie storage: needed to re-send the first chunk on touch). */
-  readonly payload: string;
-  readonly storageKey: string | undefined;
-}
-
-/** The remember cookie the client holds. */
-interface RememberCookie {
-  readonly sid: Uint8Array;
-  readonly creationTime: number;
-  readonly storageKey: string | undefined;
-}
-
-/** How the manager hands a session its starting state. @internal */
-export interface SessionInit {
-  readonly now: number;
-  readonly entries: SessionEntry[];
-  readonly exists: boolean;
-  readonly opened: OpenedCookie | undefined;
-  /** Chunk cookies the request carried (`session`, `session2`, ...), to expire leftovers. */
-  readonly requestChunks: number;
-  /** Remember cookie chunks the request carried (`remember`, `remember2`, ...); default 1 when sent. */
-  readonly rememberChunks?: number;
-  readonly rememberCookie: RememberCookie | undefined;
-  /** Whether the request carried a remember cookie at all. */
-  readonly rememberSent: boolean;
-  /**
-   * Opens the request's remember cookie on demand, when the session cookie itself opened: a save keeps
-   * its creation time and a destroy deletes its record (spec 4.4).
-   */
-  readonly loadRememberCookie?: () => Promise<RememberCookie | undefined>;
-}
-
-/** Reserved attribute holding the per-session remember-me choice. */
-const REMEMBER_KEY = '@remember';
-
+export type { SessionInit, SessionState, TimeRemaining } from './session/types.ts';
 
 /**
  * One visitor's session for one request.
@@ -97,7 +49,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
   #entries: SessionEntry[];
   #entry: SessionEntry;
   #exists: boolean;
-  #current: Current | undefined;
+  #current: CurrentCookie | undefined;
   #pendingSid: Uint8Array | undefined;
   readonly #openedAt: number;
   #remember: boolean | undefined;
@@ -131,19 +83,8 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     this.#loadRememberCookie = init.rememberCookie === undefined ? init.loadRememberCookie : undefined;
     const opened = init.opened;
     if (opened !== undefined && init.exists) {
-      const h = opened.header;
-      this.#current = {
-        header: h.bytes,
-        sid: h.sid,
-        creationTime: h.creationTime,
-        rollingOffset: h.rollingOffset,
-        idlingOffset: h.idlingOffset,
-        flags: h.flags,
-        macKey: opened.macKey,
-        payload: opened.payload,
-        storageKey: opened.storageKey,
-      };
-      if ((h.flags & Flags.forget) !== 0) this.#remember = false;
+      this.#current = currentCookieOf(opened);
+      if ((opened.header.flags & Flags.forget) !== 0) this.#remember = false;
     }
     // A per-session choice (setRemember) travels inside the session, so it holds on later requests.
     const chosen = Object.hasOwn(entry.data, REMEMBER_KEY) ? entry.data[REMEMBER_KEY] : undefined;
@@ -368,9 +309,8 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     const now = this.#o.now();
     const t = this.timeouts;
     const created = this.creationTime;
-    const rollingStart = created + (this.#current?.rollingOffset ?? 0);
-    const left = (limit: number, since: number): number | undefined => (limit > 0 ? Math.max(0, Math.floor(limit - (now - since))) : undefined);
-    return { idling: left(t.idling, this.lastAccessedTime), rolling: left(t.rolling, rollingStart), absolute: left(t.absolute, created) };
+    const rolling = created + (this.#current?.rollingOffset ?? 0);
+    return timeRemaining(t, { lastAccessed: this.lastAccessedTime, rolling, created }, now);
   }
 
   /**
@@ -378,10 +318,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
    * timeout is enabled. Sent as `Session-Timeout` by `setHeaders('timeout')`.
    */
   get timeToLive(): number | undefined {
-    const r = this.timeRemaining();
-    let min: number | undefined;
-    for (const v of [r.idling, r.rolling, r.absolute]) if (v !== undefined && (min === undefined || v < min)) min = v;
-    return min;
+    return closestTimeout(this.timeRemaining());
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -422,12 +359,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     const now = Math.floor(this.#o.now());
     c.idlingOffset = Math.max(0, now - c.creationTime - c.rollingOffset);
     c.header = retouch(this.#o.crypto, c.header, c.idlingOffset, c.macKey, this.#binding(c.flags));
-    const headerText = base64urlEncode(c.header);
-    const o = this.#o;
-    const value = o.storage !== undefined ? headerText : headerText + c.payload;
-    const count = o.storage !== undefined ? 1 : chunkCount(o.cookieName.length, value.length);
-    const first = value.slice(0, firstChunkLength(o.cookieName, value.length, count));
-    this.#setCookie(o.cookieName, `${o.cookieName}=${first}${o.cookieAttributes}`);
+    this.#setCookie(this.#o.cookieName, firstChunkLine(this.#o, base64urlEncode(c.header), c.payload));
     return true;
   }
 
@@ -481,22 +413,19 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     if (o.storage !== undefined || o.revocation !== undefined) await this.#resolveRememberCookie();
     if (o.revocation !== undefined) {
       const c = this.#current;
-      if (c !== undefined) await o.revocation.revokeId(c.sid, this.#lifetimeLeft(c.creationTime, c.rollingOffset, this.timeouts, now), now);
+      if (c !== undefined) await o.revocation.revokeId(c.sid, lifetimeLeft(c.creationTime, c.rollingOffset, this.timeouts, now), now);
       const r = this.#rememberCookie;
-      if (r !== undefined) await o.revocation.revokeId(r.sid, this.#lifetimeLeft(r.creationTime, now - r.creationTime, o.rememberTimeouts, now), now);
+      if (r !== undefined) await o.revocation.revokeId(r.sid, lifetimeLeft(r.creationTime, now - r.creationTime, o.rememberTimeouts, now), now);
     }
     if (o.storage !== undefined) {
+      const metadata = (): StorageMetadata | undefined => this.#metadata();
       const c = this.#current;
-      if (c?.storageKey !== undefined) await this.#storage(() => o.storage!.delete(o.cookieName, c.storageKey!, now, this.#metadata()), 'delete');
+      if (c?.storageKey !== undefined) await deleteRecord(o, o.cookieName, c.storageKey, now, metadata);
       const r = this.#rememberCookie;
-      if (r?.storageKey !== undefined) await this.#storage(() => o.storage!.delete(o.rememberName, r.storageKey!, now, this.#metadata()), 'delete');
+      if (r?.storageKey !== undefined) await deleteRecord(o, o.rememberName, r.storageKey, now, metadata);
     }
-    const expire = (name: string): void => this.#setCookie(name, `${name}=${o.cookieAttributes}${EXPIRED}`);
-    expire(o.cookieName);
-    for (let i = 2; i <= this.#chunks; i++) expire(chunkName(o.cookieName, i));
-    if (this.#rememberSent || this.#rememberCookie !== undefined) {
-      for (let i = 1; i <= Math.max(this.#rememberChunks, 1); i++) expire(chunkName(o.rememberName, i));
-    }
+    this.#send(expiredLines(o, o.cookieName, 1, Math.max(this.#chunks, 1)));
+    if (this.#rememberSent || this.#rememberCookie !== undefined) this.#send(expiredLines(o, o.rememberName, 1, Math.max(this.#rememberChunks, 1)));
     this.#current = undefined;
     this.#state = 'closed';
   }
@@ -517,11 +446,11 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     const request = properties.length > 0 ? properties : this.#o.requestHeaders;
     const response = properties.length > 0 ? properties : this.#o.responseHeaders;
     for (const p of request) {
-      const v = this.#property(p);
+      const v = headerValue(p, this, this.#current !== undefined);
       if (v !== undefined) this.#x.setRequestHeader(HEADER_NAMES[p], v);
     }
     for (const p of response) {
-      const v = this.#property(p);
+      const v = headerValue(p, this, this.#current !== undefined);
       if (v !== undefined) this.#x.setResponseHeader(HEADER_NAMES[p], v);
     }
     return this;
@@ -535,35 +464,116 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
   clearRequestCookie(): string | undefined {
     const header = this.#x.cookieHeader();
     if (header === undefined) return undefined;
-    const o = this.#o;
-    const remaining = withoutCookies(header, (name) => {
-      if (name === o.cookieName || name === o.rememberName) return true;
-      const base = name.startsWith(o.cookieName) ? o.cookieName : name.startsWith(o.rememberName) ? o.rememberName : undefined;
-      if (base === undefined) return false;
-      const index = name.slice(base.length);
-      return index.length === 1 && index >= '2' && index <= '9';
-    });
+    const remaining = withoutCookies(header, (name) => isSessionCookie(this.#o, name));
     this.#x.setRequestHeader('cookie', remaining);
     return remaining;
   }
 
-  #property(p: HeaderProperty): string | undefined {
-    switch (p) {
-      case 'id':
-        return this.#current === undefined ? undefined : this.id;
-      case 'audience':
-        return this.audience;
-      case 'subject':
-        return this.subject;
-      default: {
-        const r = this.timeRemaining();
-        const v = p === 'timeout' ? this.timeToLive : p === 'idling-timeout' ? r.idling : p === 'rolling-timeout' ? r.rolling : r.absolute;
-        return v === undefined ? undefined : String(v);
-      }
+  // ---------------------------------------------------------------- saving
+
+  /**
+   * Seals the entries under a fresh session id and writes the cookie (and record).
+   * @param regenerate - delete the previous record at once instead of keeping it `staleTtl` seconds
+   */
+  async #save(regenerate: boolean): Promise<void> {
+    const o = this.#o;
+    this.#x.assertWritable();
+    if (this.remember || o.storage !== undefined || o.revocation !== undefined) await this.#resolveRememberCookie();
+    const now = Math.floor(o.now());
+    const prev = this.#current;
+    const dropOld = regenerate || this.#rotate;
+    // Resurrection: a request that loaded the session before another one destroyed it must not bring
+    // it back by saving (security checklist case 34).
+    if (prev !== undefined && o.revocation !== undefined && (await o.revocation.isRevoked(prev.sid, prev.creationTime, subjectsOf(this.#entries), now))) {
+      throw revokedError();
     }
+    if (o.enforceSameSubject) {
+      const subject = this.#entry.subject;
+      this.#entries = this.#entries.filter((e) => e === this.#entry || e.subject === subject);
+    }
+    // A session id is sealed at most once, even if this save fails later: no (key, IV) pair is reused.
+    const sid = (prev === undefined ? this.#pendingSid : undefined) ?? o.randomBytes(32);
+    this.#pendingSid = undefined;
+    const creationTime = prev === undefined ? now : prev.creationTime;
+    const rollingOffset = prev === undefined ? 0 : now - creationTime;
+    const encoded = encodePayload(this.#entries, o.compressionThreshold);
+    const remember = this.remember;
+    const flags = cookieFlags(o, encoded.deflated) | (!remember && this.#remember === false ? Flags.forget : 0);
+    const sealed = sealSessionCookie(o, this.#x, { sid, creationTime, rollingOffset, flags, plaintext: encoded.bytes });
+
+    // Prepare the remember cookie before writing anything, so a failure leaves the response untouched.
+    const previousRemember = this.#rememberCookie;
+    const rememberCookie = remember ? await sealRememberCookie(o, this.#x, encoded, previousRemember?.creationTime ?? now, now) : undefined;
+
+    const storageKey = o.storage !== undefined ? await this.#storeSession(sealed.payload, sid, prev, dropOld, now, creationTime) : undefined;
+    const lines = cookieLines(o, o.cookieName, sealed, '');
+    if (rememberCookie !== undefined) await this.#commitRemember(rememberCookie, previousRemember, dropOld, now);
+    if (prev !== undefined && !(dropOld && o.storage !== undefined)) await revokeReplaced(o, prev, this.timeouts, dropOld, now);
+    this.#rotate = false;
+
+    this.#chunks = this.#replaceChunks(o.cookieName, lines, this.#chunks);
+    if (rememberCookie !== undefined) this.#rememberChunks = this.#replaceChunks(o.rememberName, rememberCookie.lines, this.#rememberChunks);
+    else if (this.#rememberSent || this.#rememberCookie !== undefined) await this.#dropRemember(now);
+
+    // The next request presents this cookie: it opens from the cache, without a MAC check or decryption.
+    cacheOpenedCookie(o, 'session', sealed.header, sealed.payload, encoded.json, 0, sealed.macKey, sealed.binding);
+    this.#current = { header: sealed.raw.header, sid, creationTime, rollingOffset, idlingOffset: 0, flags, macKey: sealed.macKey, payload: sealed.payload, storageKey };
+    if (o.responseHeaders.length > 0) this.setHeaders();
+  }
+
+  /**
+   * Writes the session record (withdrawn if the loaded one was destroyed meanwhile); with `dropOld` the
+   * replaced id is then revoked and its record deleted at once.
+   * @returns the new record's key
+   */
+  async #storeSession(payload: string, sid: Uint8Array, prev: CurrentCookie | undefined, dropOld: boolean, now: number, creationTime: number): Promise<string> {
+    const o = this.#o;
+    const key = storageKeyOf(o, sid);
+    const ttl = storeTtl(this.timeouts, now, creationTime);
+    const metadata = (): StorageMetadata | undefined => this.#metadata();
+    await writeSessionRecord(o, { key, payload, ttl, now, oldKey: dropOld ? undefined : prev?.storageKey, loadedKey: prev?.storageKey, metadata });
+    if (dropOld && prev !== undefined) await revokeReplaced(o, prev, this.timeouts, true, now);
+    if (dropOld && prev?.storageKey !== undefined) await deleteRecord(o, o.cookieName, prev.storageKey, now, metadata);
+    return key;
+  }
+
+  /** Stores the sealed remember cookie, ends the one it replaces, and makes it the client's. */
+  async #commitRemember(r: SealedRemember, previous: RememberCookie | undefined, rotate: boolean, now: number): Promise<void> {
+    const metadata = (): StorageMetadata | undefined => this.#metadata();
+    await writeRememberRecord(this.#o, { key: r.storageKey, payload: r.payload, maxAge: r.maxAge, now, previous, rotate, metadata });
+    // The next save opens this remember cookie for its creation time: from the cache, without PBKDF2.
+    cacheOpenedCookie(this.#o, 'remember', r.header, r.payload, r.json, 0, r.macKey, r.binding);
+    this.#rememberCookie = { sid: r.sid, creationTime: r.creationTime, storageKey: r.storageKey };
+    this.#rememberSent = true;
+  }
+
+  /** Remember-me is off: deletes the remember record and expires the remember cookie the client holds. */
+  async #dropRemember(now: number): Promise<void> {
+    const o = this.#o;
+    const r = this.#rememberCookie;
+    if (o.storage !== undefined && r?.storageKey !== undefined) await deleteRecord(o, o.rememberName, r.storageKey, now, () => this.#metadata());
+    this.#send(expiredLines(o, o.rememberName, 1, Math.max(this.#rememberChunks, 1)));
+    this.#rememberChunks = 0;
+    this.#rememberCookie = undefined;
+    this.#rememberSent = false;
+  }
+
+  /**
+   * Sends a cookie's lines and expires the chunks the client held beyond them.
+   * @returns how many chunks the client holds now
+   */
+  #replaceChunks(name: string, lines: CookieLine[], held: number): number {
+    this.#send(lines);
+    this.#send(expiredLines(this.#o, name, lines.length + 1, held));
+    return lines.length;
   }
 
   // ---------------------------------------------------------------- internals
+
+  /** Writes Set-Cookie lines in order. */
+  #send(lines: readonly CookieLine[]): void {
+    for (const [name, line] of lines) this.#setCookie(name, line);
+  }
 
   /** Writes one Set-Cookie line; the first also sends `Cache-Control: no-store` (unless opted out). */
   #setCookie(name: string, line: string): void {
@@ -586,16 +596,6 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     return metadataOf(this.#o, this.#entries);
   }
 
-  async #storage<T>(call: () => Promise<T>, what: string): Promise<T> {
-    try {
-      return await call();
-    } catch (cause) {
-      if (isSessionError(cause, 'STORAGE_ERROR')) throw cause;
-      const name = this.#o.storage?.name ?? 'storage';
-      throw new SessionError('STORAGE_ERROR', `${name} storage failed to ${what} a session`, { cause, storage: name });
-    }
-  }
-
   /** Loads the request's remember cookie once, if the manager left it unopened. */
   async #resolveRememberCookie(): Promise<void> {
     const load = this.#loadRememberCookie;
@@ -603,249 +603,4 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     this.#loadRememberCookie = undefined;
     this.#rememberCookie ??= await load();
   }
-
-  /**
-   * Puts a replaced session id on the revocation list (when one is configured): at once when the session
-   * was regenerated, after `staleTtl` seconds when it was merely re-saved.
-   */
-  async #revokeReplaced(prev: Current, atOnce: boolean, now: number): Promise<void> {
-    const r = this.#o.revocation;
-    if (r === undefined) return;
-    const ttl = this.#lifetimeLeft(prev.creationTime, prev.rollingOffset, this.timeouts, now);
-    await r.revokeId(prev.sid, ttl, now, atOnce ? now : now + this.#o.staleTtl);
-  }
-
-  /** The subjects of this session's entries, for the revocation check. */
-  #subjects(): string[] {
-    const out = new Set<string>();
-    for (const e of this.#entries) if (e.subject !== undefined) out.add(e.subject);
-    return [...out];
-  }
-
-  /** Seconds a cookie could still be accepted: the rolling or absolute time left (idling can be extended). */
-  #lifetimeLeft(creationTime: number, rollingOffset: number, t: Timeouts, now: number): number {
-    let left = MAX_COOKIE_LIFETIME;
-    if (t.rolling > 0) left = Math.min(left, t.rolling - (now - creationTime - rollingOffset));
-    if (t.absolute > 0) left = Math.min(left, t.absolute - (now - creationTime));
-    return Math.max(left, 1);
-  }
-
-  /** Store TTL: the rolling or absolute time left, whichever is closer (fixes spec bug 10.1). */
-  #storeTtl(t: Timeouts, now: number, creationTime: number): number {
-    let ttl = t.rolling > 0 && t.rolling < MAX_COOKIE_LIFETIME ? t.rolling : MAX_COOKIE_LIFETIME;
-    if (t.absolute > 0 && t.absolute < MAX_COOKIE_LIFETIME) ttl = Math.min(ttl, t.absolute - (now - creationTime));
-    return Math.max(ttl, 1);
-  }
-
-  /**
-   * Seals the entries under a fresh session id and writes the cookie (and record).
-   * @param dropOld - delete the previous record at once instead of keeping it `staleTtl` seconds
-   */
-  async #save(regenerate: boolean): Promise<void> {
-    const o = this.#o;
-    this.#x.assertWritable();
-    if (this.remember || o.storage !== undefined || o.revocation !== undefined) await this.#resolveRememberCookie();
-    const now = Math.floor(o.now());
-    const prev = this.#current;
-    const dropOld = regenerate || this.#rotate;
-    // Resurrection: a request that loaded the session before another one destroyed it must not bring
-    // it back by saving (security checklist case 34).
-    if (prev !== undefined && o.revocation !== undefined && (await o.revocation.isRevoked(prev.sid, prev.creationTime, this.#subjects(), now))) {
-      throw revokedError();
-    }
-    if (o.enforceSameSubject) {
-      const subject = this.#entry.subject;
-      this.#entries = this.#entries.filter((e) => e === this.#entry || e.subject === subject);
-    }
-    // A session id is sealed at most once, even if this save fails later: no (key, IV) pair is reused.
-    const sid = (prev === undefined ? this.#pendingSid : undefined) ?? o.randomBytes(32);
-    this.#pendingSid = undefined;
-    const creationTime = prev === undefined ? now : prev.creationTime;
-    const rollingOffset = prev === undefined ? 0 : now - creationTime;
-    const encoded = encodePayload(this.#entries, o.compressionThreshold);
-    const remember = this.remember;
-    let flags = o.bindFlags | (encoded.deflated ? Flags.deflate : 0) | (o.storage !== undefined ? Flags.storage : 0);
-    if (!remember && this.#remember === false) flags |= Flags.forget;
-    const material = o.keys[0]!;
-    const macKey = deriveMacKey(o.crypto, material, sid);
-    const key = deriveEncryptionKey(o.crypto, material, sid);
-    const binding = this.#binding(flags);
-    const raw = seal(o.crypto, { flags, sid, creationTime, rollingOffset, idlingOffset: 0, plaintext: encoded.bytes }, key, macKey, binding);
-    const sealed = sealedText(raw);
-
-    // Prepare the remember cookie before writing anything, so a failure leaves the response untouched.
-    const rememberLines = remember ? await this.#sealRemember(now, encoded, dropOld) : undefined;
-
-    let storageKey: string | undefined;
-    let lines: Array<[string, string]>;
-    if (o.storage !== undefined) {
-      storageKey = storageKeyOf(o, sid);
-      const ttl = this.#storeTtl(this.timeouts, now, creationTime);
-      const oldKey = dropOld ? undefined : prev?.storageKey;
-      const written = await this.#storage(
-        () =>
-          o.storage!.set({
-            namespace: o.cookieName,
-            key: storageKey!,
-            value: JSON.stringify([sealed.payload]),
-            ttl,
-            now,
-            oldKey,
-            staleTtl: o.staleTtl,
-            metadata: this.#metadata(),
-          }),
-        'save',
-      );
-      // The previous record must still exist after the new one is written: if another request destroyed
-      // it meanwhile, the new record is withdrawn instead of resurrecting the session. The bundled stores
-      // tell from the write itself; for any other store (or a regenerate, which passes no oldKey) it is read.
-      const oldKeyLive =
-        prev?.storageKey === undefined
-          ? true
-          : oldKey !== undefined && typeof written === 'object' && written !== null && typeof written.oldKeyLive === 'boolean'
-            ? written.oldKeyLive
-            : (await this.#storage(() => o.storage!.get(o.cookieName, prev.storageKey!, now), 'read')) !== null;
-      if (!oldKeyLive) {
-        await this.#storage(() => o.storage!.delete(o.cookieName, storageKey!, now, this.#metadata()), 'delete');
-        throw revokedError();
-      }
-      if (dropOld && prev !== undefined) await this.#revokeReplaced(prev, true, now);
-      if (dropOld && prev?.storageKey !== undefined) {
-        await this.#storage(() => o.storage!.delete(o.cookieName, prev.storageKey!, now, this.#metadata()), 'delete');
-      }
-      lines = [[o.cookieName, `${o.cookieName}=${sealed.header}${o.cookieAttributes}`]];
-    } else {
-      lines = this.#chunkLines(o.cookieName, sealed.header + sealed.payload, '');
-    }
-    if (rememberLines !== undefined) await rememberLines.commit();
-    if (prev !== undefined && !(dropOld && o.storage !== undefined)) await this.#revokeReplaced(prev, dropOld, now);
-    this.#rotate = false;
-
-    for (const [name, line] of lines) this.#setCookie(name, line);
-    for (let i = lines.length + 1; i <= this.#chunks; i++) {
-      const name = chunkName(o.cookieName, i);
-      this.#setCookie(name, `${name}=${o.cookieAttributes}${EXPIRED}`);
-    }
-    this.#chunks = lines.length;
-    if (rememberLines !== undefined) {
-      for (const [name, line] of rememberLines.lines) this.#setCookie(name, line);
-      for (let i = rememberLines.lines.length + 1; i <= this.#rememberChunks; i++) {
-        const name = chunkName(o.rememberName, i);
-        this.#setCookie(name, `${name}=${o.cookieAttributes}${EXPIRED}`);
-      }
-      this.#rememberChunks = rememberLines.lines.length;
-    } else if (this.#rememberSent || this.#rememberCookie !== undefined) {
-      const r = this.#rememberCookie;
-      if (o.storage !== undefined && r?.storageKey !== undefined) {
-        await this.#storage(() => o.storage!.delete(o.rememberName, r.storageKey!, now, this.#metadata()), 'delete');
-      }
-      for (let i = 1; i <= Math.max(this.#rememberChunks, 1); i++) {
-        const name = chunkName(o.rememberName, i);
-        this.#setCookie(name, `${name}=${o.cookieAttributes}${EXPIRED}`);
-      }
-      this.#rememberChunks = 0;
-      this.#rememberCookie = undefined;
-      this.#rememberSent = false;
-    }
-
-    // The next request presents this cookie: it opens from the cache, without a MAC check or decryption.
-    cacheOpenedCookie(o, 'session', sealed.header, sealed.payload, encoded.json, 0, macKey, binding);
-    this.#current = {
-      header: raw.header,
-      sid,
-      creationTime,
-      rollingOffset,
-      idlingOffset: 0,
-      flags,
-      macKey,
-      payload: sealed.payload,
-      storageKey,
-    };
-    if (o.responseHeaders.length > 0) this.setHeaders();
-  }
-
-  #chunkLines(name: string, value: string, extra: string): Array<[string, string]> {
-    const o = this.#o;
-    const count = chunkCount(name.length, value.length);
-    if (count === 0) {
-      throw new SessionError('SESSION_TOO_LARGE', `the session does not fit in ${name} cookies (9 x 4096 bytes); use server-side storage or store less`);
-    }
-    return splitChunks(name, value, count).map((chunk, i) => {
-      const n = chunkName(name, i + 1);
-      return [n, `${n}=${chunk}${o.cookieAttributes}${extra}`];
-    });
-  }
-
-  /** Seals the remember cookie; the store write (if any) happens in `commit`. */
-  async #sealRemember(now: number, encoded: EncodedPayload, rotate: boolean): Promise<{ lines: Array<[string, string]>; commit(): Promise<void> }> {
-    const o = this.#o;
-    const { bytes: plaintext, deflated, json } = encoded;
-    const sid = o.randomBytes(32);
-    const creationTime = this.#rememberCookie?.creationTime ?? now;
-    const rollingOffset = now - creationTime;
-    const material = o.keys[0]!;
-    const flags = o.bindFlags | (deflated ? Flags.deflate : 0) | (o.storage !== undefined ? Flags.storage : 0);
-    const key: EncryptionKey = await deriveRememberKey(o.crypto, material, sid, o.rememberSafety);
-    const macKey = deriveMacKey(o.crypto, material, sid);
-    const binding = this.#binding(flags);
-    const sealed = sealedText(seal(o.crypto, { flags, sid, creationTime, rollingOffset, idlingOffset: 0, plaintext }, key, macKey, binding));
-    const t = o.rememberTimeouts;
-    const maxAge = Math.min(t.rolling > 0 && t.rolling < MAX_COOKIE_LIFETIME ? t.rolling : MAX_COOKIE_LIFETIME, t.absolute > 0 ? Math.max(t.absolute - rollingOffset, 1) : MAX_COOKIE_LIFETIME);
-    // Expires and Max-Age agree (fixes spec bug 10.7, where Expires counted from the creation time).
-    const extra = `; Expires=${httpDate(now + maxAge)}; Max-Age=${maxAge}`;
-    const storageKey = o.storage !== undefined ? storageKeyOf(o, sid) : undefined;
-    const lines = o.storage !== undefined ? [[o.rememberName, `${o.rememberName}=${sealed.header}${o.cookieAttributes}${extra}`] as [string, string]] : this.#chunkLines(o.rememberName, sealed.header + sealed.payload, extra);
-    const previous = this.#rememberCookie;
-    // On rotation the old remember cookie dies at once too; otherwise it stays readable `staleTtl`.
-    const old = rotate ? undefined : previous?.storageKey;
-    return {
-      lines,
-      commit: async () => {
-        if (storageKey !== undefined) {
-          await this.#storage(
-            () =>
-              o.storage!.set({
-                namespace: o.rememberName,
-                key: storageKey,
-                value: JSON.stringify([sealed.payload]),
-                ttl: maxAge,
-                now,
-                oldKey: old,
-                staleTtl: o.staleTtl,
-                // Indexed too, so that revoking a subject also ends the remember cookies that could
-                // otherwise restore its sessions.
-                metadata: this.#metadata(),
-              }),
-            'save',
-          );
-        }
-        if (previous !== undefined) {
-          if (rotate && o.storage !== undefined && previous.storageKey !== undefined) {
-            await this.#storage(() => o.storage!.delete(o.rememberName, previous.storageKey!, now, this.#metadata()), 'delete');
-          }
-          // The replaced remember cookie is refused at once on rotation, after `staleTtl` otherwise.
-          const ttl = this.#lifetimeLeft(previous.creationTime, now - previous.creationTime, o.rememberTimeouts, now);
-          await o.revocation?.revokeId(previous.sid, ttl, now, rotate ? now : now + o.staleTtl);
-        }
-        // The next save opens this remember cookie for its creation time: from the cache, without PBKDF2.
-        cacheOpenedCookie(o, 'remember', sealed.header, sealed.payload, json, 0, macKey, binding);
-        this.#rememberCookie = { sid, creationTime, storageKey };
-        this.#rememberSent = true;
-      },
-    };
-  }
-}
-
-function revokedError(): SessionError {
-  return new SessionError('SESSION_REVOKED', 'the session was destroyed or revoked while this request was using it');
-}
-
-function assertName(name: string): void {
-  if (typeof name !== 'string' || name === '') throw new TypeError('session attribute name expected a non-empty string');
-  if (name.startsWith('@')) throw new TypeError(`session attribute "${name}": names starting with "@" are reserved`);
-}
-
-/** Sets an own data property even for names like `__proto__`, without invoking setters (checklist case 18). */
-function defineData(target: Record<string, unknown>, name: string, value: unknown): void {
-  Object.defineProperty(target, name, { value, writable: true, enumerable: true, configurable: true });
 }

@@ -2,7 +2,7 @@
  * httpsession, cookie storage (the default): every request opens the cookie, increments the counter and
  * saves, so every response carries a freshly sealed cookie.
  */
-import { createSessionManager } from '../../src/index.ts';
+import { createSessionManager } from './lib.ts';
 import { main, reply, SECRET, serve } from './common.ts';
 
 main(async () => {

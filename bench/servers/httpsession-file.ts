@@ -5,8 +5,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSessionManager } from '../../src/index.ts';
-import { fileStorage } from '../../src/storage/file.ts';
+import { createSessionManager, fileStorage } from './lib.ts';
 import { main, reply, SECRET, serve } from './common.ts';
 
 main(async () => {

@@ -2,8 +2,7 @@
  * httpsession, memory store: the cookie carries only the 110-character header; every save writes a new
  * record (a fresh session id) and shortens the old one to `staleTtl`.
  */
-import { createSessionManager } from '../../src/index.ts';
-import { memoryStorage } from '../../src/storage/memory.ts';
+import { createSessionManager, memoryStorage } from './lib.ts';
 import { main, reply, SECRET, serve } from './common.ts';
 
 main(async () => {

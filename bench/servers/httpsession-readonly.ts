@@ -2,7 +2,7 @@
  * httpsession, read-only: `start()` (open + refresh: verify, decrypt, nothing due so nothing sent) and
  * reply. A client's first request has no session yet, so that one request saves a counter of 0.
  */
-import { createSessionManager } from '../../src/index.ts';
+import { createSessionManager } from './lib.ts';
 import { main, reply, SECRET, serve } from './common.ts';
 
 main(async () => {

@@ -3,8 +3,7 @@
  * record and shortens the old one to `staleTtl`, as lua-resty-session does.
  */
 import { createClient } from 'redis';
-import { createSessionManager } from '../../src/index.ts';
-import { redisStorage } from '../../src/storage/redis.ts';
+import { createSessionManager, redisStorage } from './lib.ts';
 import { deleteBenchKeys, main, REDIS_PREFIX, REDIS_URL, reply, SECRET, serve } from './common.ts';
 
 main(async () => {
