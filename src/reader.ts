@@ -276,6 +276,18 @@ export function cacheOpenedCookie(
 }
 
 /**
+ * Drops a cookie from the cache: the session calls it for the cookie a save has just replaced, which its
+ * client will not send again (a concurrent request that still does simply opens it in full). Keeps the
+ * cache down to the cookies in use, so it rarely has to evict.
+ * @param options - the manager's options
+ * @param kind - `'session'` or `'remember'`
+ * @param header - the replaced cookie's 82 header bytes
+ */
+export function forgetOpenedCookie(options: ResolvedOptions, kind: 'session' | 'remember', header: Uint8Array): void {
+  openedCaches.get(options)?.[kind].delete(base64urlEncode(header));
+}
+
+/**
  * How many opened cookies a manager's cache holds, both kinds together (for tests and diagnostics).
  * @param options - the manager's options
  * @returns the number of cached cookies

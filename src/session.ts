@@ -20,7 +20,7 @@ import { clientBinding, type HttpExchange } from './http/types.ts';
 import { assertJsonValue } from './json.ts';
 import { metadataOf } from './metadata.ts';
 import { HEADER_NAMES, type HeaderProperty, type ResolvedOptions, type Timeouts } from './options.ts';
-import { cacheOpenedCookie, effectiveTimeouts, storageKeyOf, TIMEOUTS_KEY } from './reader.ts';
+import { cacheOpenedCookie, effectiveTimeouts, forgetOpenedCookie, storageKeyOf, TIMEOUTS_KEY } from './reader.ts';
 import { assertName, defineData, REMEMBER_KEY } from './session/data.ts';
 import { headerValue } from './session/headers.ts';
 import { closestTimeout, lifetimeLeft, storeTtl, timeRemaining } from './session/lifetime.ts';
@@ -517,6 +517,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
 
     // The next request presents this cookie: it opens from the cache, without a MAC check or decryption.
     cacheOpenedCookie(o, 'session', sealed.header, sealed.payload, encoded.json, 0, sealed.macKey, sealed.binding);
+    if (prev !== undefined) forgetOpenedCookie(o, 'session', prev.header);
     this.#current = { header: sealed.raw.header, sid, creationTime, rollingOffset, idlingOffset: 0, flags, macKey: sealed.macKey, payload: sealed.payload, storageKey };
     if (o.responseHeaders.length > 0) this.setHeaders();
   }

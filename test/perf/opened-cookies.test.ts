@@ -72,6 +72,29 @@ function opened(result: OpenResult): NonNullable<OpenResult['cookie']> {
 }
 
 describe('opened-cookie cache', () => {
+  it('a save records the cookie it sealed and drops the one it replaced', async () => {
+    const crypto = countingCrypto();
+    const m = bed().manager({ crypto });
+    const client = new Client();
+    await visit(client, m, async (s) => {
+      s.set('n', 1);
+      await s.save();
+    });
+    const first = client.jar.get('session')!;
+    crypto.counts.decrypt = 0;
+    await visit(client, m, async (s) => {
+      assert.equal(s.get('n'), 1);
+      s.set('n', 2);
+      await s.save();
+    });
+    assert.equal(crypto.counts.decrypt, 0, 'the cookie the first save sealed opened from the cache');
+    await visit(client, m, (s) => assert.equal(s.get('n'), 2));
+    assert.equal(crypto.counts.decrypt, 0, 'and so did the one the second save sealed');
+    // The replaced cookie is no longer cached: presented again, it is verified in full (and still opens).
+    await visit(new Client(`session=${first}`), m, (s) => assert.equal(s.get('n'), 1));
+    assert.equal(crypto.counts.decrypt, 1, 'the replaced cookie was decrypted again');
+  });
+
   it('a second open of the same cookie skips the MAC, the key derivation and the decryption', async () => {
     const value = await issue({ n: 1 });
     const { o, counts } = reader();
