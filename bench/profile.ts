@@ -67,14 +67,18 @@ interface CpuProfile {
   readonly timeDeltas: number[];
 }
 
+/** The library's own code: its sources (run through tsx) or its build. */
+const LIBRARY = ['src/', 'dist/'].map((dir) => new URL(`../${dir}`, import.meta.url).href);
+const isLibrary = (url: string): boolean => LIBRARY.some((prefix) => url.startsWith(prefix));
+
 /** The buckets, in the order shown; the first whose test matches a sample's function takes it. */
 const BUCKETS: readonly { label: string; test: (name: string, url: string) => boolean }[] = [
   { label: 'socket writes (`writev`: the system call, plus any time the woken load generator held the core)', test: (n, u) => u === '' && /^write(v|Buffer|Utf8String|Latin1String)$/.test(n) },
   { label: 'AES-256-GCM (node:crypto cipher objects)', test: (_n, u) => u.includes('internal/crypto/cipher') },
-  { label: 'SHA-256 compressions of the HMACs (src/codec/sha256.ts)', test: (_n, u) => u.endsWith('/src/codec/sha256.ts') },
+  { label: 'SHA-256 compressions of the HMACs (codec/sha256.ts)', test: (_n, u) => isLibrary(u) && /\/codec\/sha256\.[jt]s$/.test(u) },
   { label: 'other node:crypto (random bytes)', test: (_n, u) => u.includes('internal/crypto/') },
   { label: 'garbage collection', test: (n) => n === '(garbage collector)' },
-  { label: 'httpsession, everything else (src/)', test: (_n, u) => u.includes('/src/') },
+  { label: 'httpsession, everything else', test: (_n, u) => isLibrary(u) },
   { label: 'node:http, sockets, streams, promises (Node internals)', test: (_n, u) => u.startsWith('node:') },
   { label: 'the benchmark server and its loader (bench/, tsx)', test: (_n, u) => u.includes('/bench/') || u.includes('/node_modules/') },
   { label: 'V8 and native code, unattributed', test: () => true },
@@ -133,9 +137,7 @@ export function summarize(profile: CpuProfile, c: HttpCase, durationS: number, r
 
 function shortUrl(url: string): string {
   if (url === '') return 'native';
-  const src = url.indexOf('/src/');
-  if (src !== -1) return url.slice(src + 1);
-  const bench = url.indexOf('/bench/');
-  if (bench !== -1) return url.slice(bench + 1);
+  const root = new URL('../', import.meta.url).href;
+  if (url.startsWith(root)) return url.slice(root.length);
   return url.replace(/^node:(internal\/)?/, 'node:');
 }
