@@ -20,19 +20,24 @@ export interface HttpCase {
   readonly note: string;
 }
 
-/** Every case; `bare` comes first, as the rest is reported relative to it. */
+/**
+ * Every case, in the order they run in each round. `bare` comes first, as the rest is reported relative
+ * to it. The two Redis cases run back to back, on the same Redis in the same state. The file store runs
+ * last: its directory grows round after round, and the disk work it leaves behind must not fall on a case
+ * compared with another (the harness also syncs and pauses after every case).
+ */
 export const HTTP_CASES: readonly HttpCase[] = [
   { id: 'bare', label: 'bare node:http (no session)', group: 'limit', step: undefined, note: 'the limit: replies a process-wide counter' },
   { id: 'httpsession-cookie', label: 'httpsession, cookie storage', group: 'httpsession', step: 1, note: 'open, increment, save: a newly sealed cookie on every response' },
   { id: 'httpsession-readonly', label: 'httpsession, read-only', group: 'httpsession', step: 0, note: '`start()` (open + refresh, nothing due) and reply; no Set-Cookie' },
   { id: 'httpsession-memory', label: 'httpsession, memory store', group: 'httpsession', step: 1, note: 'cookie holds the header; a new record per save, the old one kept `staleTtl`' },
-  { id: 'httpsession-file', label: 'httpsession, file store', group: 'httpsession', step: 1, note: 'one file per record in a temp directory: temp file + rename per save' },
   { id: 'httpsession-redis', label: 'httpsession, Redis store', group: 'httpsession', step: 1, note: 'node-redis 5; a new record per save, the old one shortened to `staleTtl`' },
-  { id: 'express-session-memory', label: 'express-session, MemoryStore', group: 'peer', step: 1, note: 'in Express 5; explicit `req.session.save()`' },
   { id: 'express-session-redis', label: 'express-session + connect-redis', group: 'peer', step: 1, note: 'in Express 5; connect-redis 9 over node-redis 5' },
+  { id: 'express-session-memory', label: 'express-session, MemoryStore', group: 'peer', step: 1, note: 'in Express 5; explicit `req.session.save()`' },
   { id: 'iron-session', label: 'iron-session', group: 'peer', step: 1, note: 'on node:http; re-sealed on every save' },
   { id: 'cookie-session', label: 'cookie-session', group: 'peer', step: 1, note: 'on node:http; signed, not encrypted (two cookies)' },
   { id: 'fastify-secure-session', label: '@fastify/secure-session', group: 'peer', step: 1, note: 'in Fastify 5; libsodium secretbox, raw 32-byte key' },
   { id: 'express-bare', label: 'Express 5 (no session)', group: 'framework', step: undefined, note: 'the framework alone, to read the express-session rows against' },
   { id: 'fastify-bare', label: 'Fastify 5 (no session)', group: 'framework', step: undefined, note: 'the framework alone, to read the secure-session row against' },
+  { id: 'httpsession-file', label: 'httpsession, file store', group: 'httpsession', step: 1, note: 'one file per record in a temp directory: temp file + rename per save' },
 ];

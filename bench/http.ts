@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { spawnSync } from 'node:child_process';
 import autocannon, { type Client } from 'autocannon';
 import { startServer, type ServerProcess } from './child.ts';
 import type { HttpCase } from './cases.ts';
@@ -125,6 +126,15 @@ function describe(s: HttpSample): string {
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Between cases: flush the page cache's dirty pages (the file store writes a file per request) so that
+ * the kernel's writeback does not run during the next case, then let the machine go quiet.
+ */
+async function settleMachine(): Promise<void> {
+  if (process.platform !== 'win32') spawnSync('sync', { stdio: 'ignore' });
+  await pause(500);
+}
+
 /** Warm-up, then a measured run bracketed by the server's CPU readings. */
 async function measureCase(server: ServerProcess, c: HttpCase, o: HttpOptions): Promise<HttpSample> {
   if (o.warmupS > 0) {
@@ -134,7 +144,7 @@ async function measureCase(server: ServerProcess, c: HttpCase, o: HttpOptions): 
   const cpuBefore = await server.cpuMicros();
   const run = await load(server.port, o.durationS, o.connections, c.step);
   const cpuAfter = await server.cpuMicros();
-  await pause(100);
+  await settleMachine();
   const sorted = run.latencies.sort();
   return {
     reqPerSec: run.responses / run.seconds,
