@@ -18,13 +18,19 @@ export interface HttpCase {
   readonly step: 1 | 0 | undefined;
   /** One line on what the case does, for the report. */
   readonly note: string;
+  /**
+   * Run this case's rounds after every other case's: it leaves the machine busy for a while (the file
+   * store's disk writes), which must not fall on a case compared with another.
+   */
+  readonly afterRounds?: boolean;
 }
 
 /**
  * Every case, in the order they run in each round. `bare` comes first, as the rest is reported relative
  * to it. The two Redis cases run back to back, on the same Redis in the same state. The file store runs
- * last: its directory grows round after round, and the disk work it leaves behind must not fall on a case
- * compared with another (the harness also syncs and pauses after every case).
+ * its rounds after all the others (`afterRounds`): its directory grows round after round, and the disk
+ * work it leaves behind must not fall on a case compared with another (the harness also syncs and pauses
+ * after every case).
  */
 export const HTTP_CASES: readonly HttpCase[] = [
   { id: 'bare', label: 'bare node:http (no session)', group: 'limit', step: undefined, note: 'the limit: replies a process-wide counter' },
@@ -39,5 +45,5 @@ export const HTTP_CASES: readonly HttpCase[] = [
   { id: 'fastify-secure-session', label: '@fastify/secure-session', group: 'peer', step: 1, note: 'in Fastify 5; libsodium secretbox, raw 32-byte key' },
   { id: 'express-bare', label: 'Express 5 (no session)', group: 'framework', step: undefined, note: 'the framework alone, to read the express-session rows against' },
   { id: 'fastify-bare', label: 'Fastify 5 (no session)', group: 'framework', step: undefined, note: 'the framework alone, to read the secure-session row against' },
-  { id: 'httpsession-file', label: 'httpsession, file store', group: 'httpsession', step: 1, note: 'one file per record in a temp directory: temp file + rename per save' },
+  { id: 'httpsession-file', label: 'httpsession, file store', group: 'httpsession', step: 1, note: 'one file per record in a temp directory: temp file + rename per save; its rounds run after all the others', afterRounds: true },
 ];

@@ -86,23 +86,9 @@ export async function runHttp(options: HttpOptions): Promise<HttpCaseResult[]> {
         log(`http: ${result.case.label}: not run: ${result.skipped}`);
       }
     }
-    for (let round = 1; round <= options.rounds; round++) {
-      for (const result of results) {
-        const server = servers.get(result.case.id);
-        if (server === undefined || result.skipped !== undefined) continue;
-        try {
-          const sample = await measureCase(server, result.case, options);
-          result.samples.push(sample);
-          result.problems.errors += sample.errors;
-          result.problems.non2xx += sample.non2xx;
-          result.problems.stale += sample.stale;
-          log(`http: round ${round}/${options.rounds} ${result.case.label}: ${describe(sample)}`);
-        } catch (error) {
-          result.skipped = `failed in round ${round}: ${(error as Error).message}`;
-          log(`http: ${result.case.label}: ${result.skipped}`);
-        }
-      }
-    }
+    // Cases that disturb the machine for what follows (`afterRounds`) get their rounds after everyone's.
+    await measureRounds(results.filter((r) => r.case.afterRounds !== true), servers, options);
+    await measureRounds(results.filter((r) => r.case.afterRounds === true), servers, options);
   } finally {
     await Promise.all([...servers.values()].map((s) => s.stop()));
   }
@@ -117,6 +103,27 @@ export async function runHttp(options: HttpOptions): Promise<HttpCaseResult[]> {
     };
   }
   return results;
+}
+
+/** Interleaved rounds (A B C ... A B C ...) over `results`, each sample added to its case. */
+async function measureRounds(results: readonly HttpCaseResult[], servers: ReadonlyMap<string, ServerProcess>, options: HttpOptions): Promise<void> {
+  for (let round = 1; round <= options.rounds; round++) {
+    for (const result of results) {
+      const server = servers.get(result.case.id);
+      if (server === undefined || result.skipped !== undefined) continue;
+      try {
+        const sample = await measureCase(server, result.case, options);
+        result.samples.push(sample);
+        result.problems.errors += sample.errors;
+        result.problems.non2xx += sample.non2xx;
+        result.problems.stale += sample.stale;
+        options.log(`http: round ${round}/${options.rounds} ${result.case.label}: ${describe(sample)}`);
+      } catch (error) {
+        result.skipped = `failed in round ${round}: ${(error as Error).message}`;
+        options.log(`http: ${result.case.label}: ${result.skipped}`);
+      }
+    }
+  }
 }
 
 function describe(s: HttpSample): string {
