@@ -12,7 +12,6 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startServer } from './child.ts';
 import type { HttpCase } from './cases.ts';
-import { load } from './http.ts';
 
 /** One bucket of the profile. */
 export interface ProfileBucket {
@@ -46,6 +45,9 @@ export const PROFILE_FILE = fileURLToPath(new URL('./profile.cpuprofile', import
  * @returns the buckets
  */
 export async function runProfile(c: HttpCase, options: { durationS: number; warmupS: number; connections: number; log: (line: string) => void }): Promise<ProfileResult> {
+  // Loaded here, not at the top: autocannon is in bench/node_modules only, and the smoke test (which
+  // imports `summarize`) runs without it.
+  const { load } = await import('./http.ts');
   const server = await startServer(c.id);
   try {
     if (options.warmupS > 0) await load(server.port, options.warmupS, options.connections, c.step);
