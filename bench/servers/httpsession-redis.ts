@@ -3,8 +3,8 @@
  * record and shortens the old one to `staleTtl`, as lua-resty-session does.
  */
 import { createClient } from 'redis';
-import { createSessionManager, redisStorage } from './lib.ts';
-import { deleteBenchKeys, main, REDIS_PREFIX, REDIS_URL, reply, SECRET, serve } from './common.ts';
+import { countingHandler, createSessionManager, redisStorage } from './lib.ts';
+import { deleteBenchKeys, main, REDIS_PREFIX, REDIS_URL, SECRET, serve } from './common.ts';
 
 main(async () => {
   const client = createClient({ url: REDIS_URL, disableOfflineQueue: true });
@@ -14,13 +14,7 @@ main(async () => {
   const storage = redisStorage({ client, prefix: REDIS_PREFIX });
   const sessions = createSessionManager<{ n: number }>({ secret: SECRET, crypto: 'node', storage });
   await serve(
-    async (req, res) => {
-      const session = await sessions.start(req, res);
-      const n = (session.get('n') ?? 0) + 1;
-      session.set('n', n);
-      await session.save();
-      reply(res, n);
-    },
+    countingHandler(sessions),
     {
       info: { redis: version },
       async cleanup() {

@@ -5,10 +5,12 @@
  *
  * @module
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type * as Core from '../../src/index.ts';
 import type * as File from '../../src/storage/file.ts';
 import type * as Memory from '../../src/storage/memory.ts';
 import type * as Redis from '../../src/storage/redis.ts';
+import { reply } from './common.ts';
 
 const built = process.env.BENCH_LIB === 'dist';
 const from = <T>(dist: string, src: string): Promise<T> => import(built ? dist : src) as Promise<T>;
@@ -17,3 +19,23 @@ export const { createSessionManager } = await from<typeof Core>('../../dist/inde
 export const { fileStorage } = await from<typeof File>('../../dist/storage/file.js', '../../src/storage/file.ts');
 export const { memoryStorage } = await from<typeof Memory>('../../dist/storage/memory.js', '../../src/storage/memory.ts');
 export const { redisStorage } = await from<typeof Redis>('../../dist/storage/redis.js', '../../src/storage/redis.ts');
+
+/** The part of a session manager the counting handler uses. */
+interface Manager {
+  start(req: IncomingMessage, res: ServerResponse): Promise<{ get(name: 'n'): number | undefined; set(name: 'n', value: number): unknown; save(): Promise<void> }>;
+}
+
+/**
+ * The work every httpsession case that writes does per request: open, increment the counter, save, reply.
+ * @param sessions - the case's manager (cookie, memory, file or Redis storage)
+ * @returns the request handler for `serve` (common.ts)
+ */
+export function countingHandler(sessions: Manager): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  return async (req, res) => {
+    const session = await sessions.start(req, res);
+    const n = (session.get('n') ?? 0) + 1;
+    session.set('n', n);
+    await session.save();
+    reply(res, n);
+  };
+}
