@@ -15,6 +15,7 @@ import { clientBinding, type HttpExchange } from './http/types.ts';
 import { resolveOptions, type ResolvedOptions, type SessionOptions } from './options.ts';
 import { openCookie, type OpenContext, type OpenedCookie, type OpenResult } from './reader.ts';
 import { Session } from './session.ts';
+import { subjectsOf } from './session/records.ts';
 
 /** Per-request options of the Fetch form of `open` / `start`. */
 export interface FetchOpenOptions {
@@ -211,21 +212,29 @@ function chunksSent(cookies: Record<string, string[]> | undefined, names: readon
  * are made per request, and methods on a prototype cost nothing to create.
  */
 class RequestCookies implements OpenContext {
-  constructor(
-    readonly kind: 'session' | 'remember',
-    readonly now: number,
-    private readonly crypto: ResolvedOptions['crypto'],
-    private readonly exchange: HttpExchange,
-    private readonly cookies: Record<string, string[]> | undefined,
-    private readonly names: readonly string[],
-  ) {}
+  readonly kind: 'session' | 'remember';
+  readonly now: number;
+  readonly #crypto: ResolvedOptions['crypto'];
+  readonly #exchange: HttpExchange;
+  readonly #cookies: Record<string, string[]> | undefined;
+  /** The cookie names of this kind, by chunk number. */
+  readonly #names: readonly string[];
+
+  constructor(kind: 'session' | 'remember', now: number, o: ResolvedOptions, x: HttpExchange, cookies: Record<string, string[]> | undefined, names: CookieNames) {
+    this.kind = kind;
+    this.now = now;
+    this.#crypto = o.crypto;
+    this.#exchange = x;
+    this.#cookies = cookies;
+    this.#names = kind === 'session' ? names.session : names.remember;
+  }
 
   chunk(index: number): string | undefined {
-    return this.cookies?.[this.names[index]!]?.[0];
+    return this.#cookies?.[this.#names[index]!]?.[0];
   }
 
   binding(flags: number): Uint8Array | undefined {
-    return clientBinding(this.crypto, this.exchange, flags);
+    return clientBinding(this.#crypto, this.#exchange, flags);
   }
 }
 
@@ -244,8 +253,7 @@ async function openChecked(o: ResolvedOptions, value: string, ctx: RequestCookie
   const result = await openCookie(o, value, ctx);
   if (!result.ok || o.revocation === undefined) return result;
   const { header, entries } = result.cookie;
-  const subjects = [...new Set(entries.flatMap((e) => (e.subject === undefined ? [] : [e.subject])))];
-  if (await o.revocation.isRevoked(header.sid, header.creationTime, subjects, ctx.now)) {
+  if (await o.revocation.isRevoked(header.sid, header.creationTime, subjectsOf(entries), ctx.now)) {
     return { ok: false, reason: 'revoked', detail: 'session revoked' };
   }
   return result;
@@ -274,7 +282,7 @@ async function openSession<Data extends Record<string, unknown>>(o: ResolvedOpti
   const rememberValues = cookies?.[o.rememberName] ?? NO_VALUES;
   const requestChunks = chunksSent(cookies, names.session);
   const rememberChunks = chunksSent(cookies, names.remember);
-  const opened = sessionValues.length === 0 ? undefined : await openFirst(o, sessionValues, new RequestCookies('session', now, o.crypto, x, cookies, names.session), true);
+  const opened = sessionValues.length === 0 ? undefined : await openFirst(o, sessionValues, new RequestCookies('session', now, o, x, cookies, names), true);
   if (opened !== undefined) {
     return new Session<Data>(o, x, {
       now,
@@ -289,7 +297,7 @@ async function openSession<Data extends Record<string, unknown>>(o: ResolvedOpti
       ...(rememberValues.length > 0
         ? {
             loadRememberCookie: async () => {
-              const r = await openFirst(o, rememberValues, new RequestCookies('remember', now, o.crypto, x, cookies, names.remember), false);
+              const r = await openFirst(o, rememberValues, new RequestCookies('remember', now, o, x, cookies, names), false);
               return r === undefined ? undefined : { sid: r.header.sid, creationTime: r.header.creationTime, storageKey: r.storageKey };
             },
           }
@@ -301,7 +309,7 @@ async function openSession<Data extends Record<string, unknown>>(o: ResolvedOpti
   // the remembered data (spec 4.4), issuing both cookies at once.
   // Tried whatever the manager's `remember` option: a session may have switched remember-me on itself.
   if (rememberValues.length > 0) {
-    const ctx = new RequestCookies('remember', now, o.crypto, x, cookies, names.remember);
+    const ctx = new RequestCookies('remember', now, o, x, cookies, names);
     for (const value of rememberValues.slice(0, MAX_CANDIDATES)) {
       if (value === '') continue;
       const result = await openChecked(o, value, ctx);
