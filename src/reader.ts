@@ -248,31 +248,32 @@ function storeOpened(cache: BoundedCache<OpenedRecord>, headerText: string, reco
   cache.set(headerText, Object.freeze(record));
 }
 
+/** What {@link cacheOpenedCookie} needs of a cookie this process sealed. */
+export interface SealedForCache {
+  /** The 110-character header text sent in the cookie. */
+  readonly header: string;
+  /** The base64url ciphertext (in the cookie, or in the store record). */
+  readonly payload: string;
+  /** The MAC key of its session id. */
+  readonly macKey: Uint8Array;
+  /** The client binding suffix its MAC covers, if any. */
+  readonly binding: Uint8Array | undefined;
+}
+
 /**
- * Records a cookie this process has just sealed, so that the request presenting it next opens it without
- * checking the MAC or decrypting: the session calls it after a save, with what it sealed. The flags, the
- * binding, the timeouts and (with server-side storage) the store record are still checked on that open.
+ * Records a cookie this process has just sealed (always under the primary key), so that the request
+ * presenting it next opens it without checking the MAC or decrypting: the session calls it after a save.
+ * The flags, the binding, the timeouts and (with server-side storage) the store record are still checked
+ * on that open.
  * @param options - the manager's options
  * @param kind - `'session'` or `'remember'`
- * @param header - the 110-character header text sent in the cookie
- * @param payload - the base64url ciphertext (in the cookie, or in the store record)
+ * @param sealed - the header and payload texts, MAC key and binding
  * @param plaintext - the JSON text that was sealed (before any deflate)
- * @param keyIndex - the index of the key it was sealed with (0 for a save)
- * @param macKey - the MAC key of its session id
- * @param binding - the client binding suffix its MAC covers, if any
  */
-export function cacheOpenedCookie(
-  options: ResolvedOptions,
-  kind: 'session' | 'remember',
-  header: string,
-  payload: string,
-  plaintext: string,
-  keyIndex: number,
-  macKey: Uint8Array,
-  binding: Uint8Array | undefined,
-): void {
-  if (header.length !== HEADER_TEXT_SIZE) return;
-  storeOpened(openedCache(options, kind), header, { keyIndex, macKeyText: bytesText(macKey), binding: bindingText(binding), payload, plaintext });
+export function cacheOpenedCookie(options: ResolvedOptions, kind: 'session' | 'remember', sealed: SealedForCache, plaintext: string): void {
+  if (sealed.header.length !== HEADER_TEXT_SIZE) return;
+  const record = { keyIndex: 0, macKeyText: bytesText(sealed.macKey), binding: bindingText(sealed.binding), payload: sealed.payload, plaintext };
+  storeOpened(openedCache(options, kind), sealed.header, record);
 }
 
 /**

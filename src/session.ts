@@ -516,7 +516,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     else if (this.#rememberSent || this.#rememberCookie !== undefined) await this.#dropRemember(now);
 
     // The next request presents this cookie: it opens from the cache, without a MAC check or decryption.
-    cacheOpenedCookie(o, 'session', sealed.header, sealed.payload, encoded.json, 0, sealed.macKey, sealed.binding);
+    cacheOpenedCookie(o, 'session', sealed, encoded.json);
     if (prev !== undefined) forgetOpenedCookie(o, 'session', prev.header);
     this.#current = { header: sealed.raw.header, sid, creationTime, rollingOffset, idlingOffset: 0, flags, macKey: sealed.macKey, payload: sealed.payload, storageKey };
     if (o.responseHeaders.length > 0) this.setHeaders();
@@ -543,7 +543,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     const metadata = (): StorageMetadata | undefined => this.#metadata();
     await writeRememberRecord(this.#o, { key: r.storageKey, payload: r.payload, maxAge: r.maxAge, now, previous, rotate, metadata });
     // The next save opens this remember cookie for its creation time: from the cache, without PBKDF2.
-    cacheOpenedCookie(this.#o, 'remember', r.header, r.payload, r.json, 0, r.macKey, r.binding);
+    cacheOpenedCookie(this.#o, 'remember', r, r.json);
     this.#rememberCookie = { sid: r.sid, creationTime: r.creationTime, storageKey: r.storageKey };
     this.#rememberSent = true;
   }

@@ -30,6 +30,7 @@ const SECOND_BLOCK = scratch(ENCRYPTION, 32, 32 + ENCRYPTION.length + SID_SIZE +
 /** `"authentication:" || sid`, the sid written in per call. */
 const AUTHENTICATION_INFO = scratch(AUTHENTICATION, 0, AUTHENTICATION.length + SID_SIZE);
 
+/** A zeroed array of `size` bytes holding `label` at `at` (and `last` as its final byte): an HKDF input to fill in. */
 function scratch(label: Uint8Array, at: number, size: number, last?: number): Uint8Array {
   const out = new Uint8Array(size);
   out.set(label, at);
@@ -115,23 +116,17 @@ function info(label: Uint8Array, sid: Uint8Array): Uint8Array {
  */
 export function deriveEncryptionKey(crypto: CryptoBackend, material: KeyMaterial, sid: Uint8Array): EncryptionKey {
   const prf = prfOf(crypto, material);
+  // Session ids are 32 bytes: their inputs are built in place, in scratch arrays (calls are synchronous).
+  const own = sid.length === SID_SIZE;
+  const first = own ? ENCRYPTION_INFO : scratch(ENCRYPTION, 0, ENCRYPTION.length + sid.length);
+  const second = own ? SECOND_BLOCK : scratch(ENCRYPTION, 32, 32 + ENCRYPTION.length + sid.length + 1, 2);
   // HKDF-Expand for L = 44: T(1) = HMAC(prk, info || 1), T(2) = HMAC(prk, T(1) || info || 2).
-  if (sid.length !== SID_SIZE) {
-    const label = info(ENCRYPTION, sid);
-    const t1 = prf(label, ONE);
-    const second = new Uint8Array(32 + label.length + 1);
-    second.set(t1);
-    second.set(label, 32);
-    second[second.length - 1] = 2;
-    return { key: t1, iv: prf(second).subarray(0, 12) };
-  }
-  // Session ids are 32 bytes: the inputs are built in place, in scratch arrays (calls are synchronous).
-  ENCRYPTION_INFO.set(sid, ENCRYPTION.length);
-  const t1 = prf(ENCRYPTION_INFO, ONE);
-  SECOND_BLOCK.set(t1);
-  SECOND_BLOCK.set(sid, 32 + ENCRYPTION.length);
-  const t2 = prf(SECOND_BLOCK);
-  SECOND_BLOCK.fill(0, 0, 32); // T(1) is the AES key: no copy of it stays behind
+  first.set(sid, ENCRYPTION.length);
+  const t1 = prf(first, ONE);
+  second.set(t1);
+  second.set(sid, 32 + ENCRYPTION.length);
+  const t2 = prf(second);
+  second.fill(0, 0, 32); // T(1) is the AES key: no copy of it stays behind
   return { key: t1, iv: t2.subarray(0, 12) };
 }
 
@@ -142,10 +137,9 @@ export function deriveEncryptionKey(crypto: CryptoBackend, material: KeyMaterial
  * @param sid - the 32 raw session id bytes
  */
 export function deriveMacKey(crypto: CryptoBackend, material: KeyMaterial, sid: Uint8Array): Uint8Array {
-  const prf = prfOf(crypto, material);
-  if (sid.length !== SID_SIZE) return prf(info(AUTHENTICATION, sid), ONE);
-  AUTHENTICATION_INFO.set(sid, AUTHENTICATION.length);
-  return prf(AUTHENTICATION_INFO, ONE);
+  const input = sid.length === SID_SIZE ? AUTHENTICATION_INFO : scratch(AUTHENTICATION, 0, AUTHENTICATION.length + sid.length);
+  input.set(sid, AUTHENTICATION.length);
+  return prfOf(crypto, material)(input, ONE);
 }
 
 /**

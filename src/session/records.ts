@@ -153,7 +153,7 @@ export async function writeRememberRecord(o: ResolvedOptions, r: RememberRecord)
       await deleteRecord(o, o.rememberName, previous.storageKey, now, r.metadata);
     }
     // The replaced remember cookie is refused at once on rotation, after `staleTtl` otherwise.
-    const ttl = lifetimeLeft(previous.creationTime, now - previous.creationTime, o.rememberTimeouts, now);
-    await o.revocation?.revokeId(previous.sid, ttl, now, rotate ? now : now + o.staleTtl);
+    const replaced = { sid: previous.sid, creationTime: previous.creationTime, rollingOffset: now - previous.creationTime };
+    await revokeReplaced(o, replaced, o.rememberTimeouts, rotate, now);
   }
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import { Flags } from '../codec/header.ts';
-import { deriveEncryptionKey, deriveMacKey, deriveRememberKey } from '../codec/keys.ts';
+import { deriveEncryptionKey, deriveMacKey, deriveRememberKey, type EncryptionKey } from '../codec/keys.ts';
 import type { EncodedPayload } from '../codec/payload.ts';
 import { seal, sealedText, type SealedCookie } from '../codec/seal.ts';
 import { clientBinding, type HttpExchange } from '../http/types.ts';
@@ -52,10 +52,13 @@ export interface SealedText {
  * @returns the sealed bytes and their text
  */
 export function sealSessionCookie(o: ResolvedOptions, x: HttpExchange, input: SessionSealInput): SealedText & { readonly raw: SealedCookie } {
+  return sealUnder(o, x, input, deriveEncryptionKey(o.crypto, o.keys[0]!, input.sid));
+}
+
+/** Seals under the primary key's MAC key for `input.sid` and the given encryption key (HKDF or PBKDF2). */
+function sealUnder(o: ResolvedOptions, x: HttpExchange, input: SessionSealInput, key: EncryptionKey): SealedText & { readonly raw: SealedCookie } {
   const { sid, flags } = input;
-  const material = o.keys[0]!;
-  const macKey = deriveMacKey(o.crypto, material, sid);
-  const key = deriveEncryptionKey(o.crypto, material, sid);
+  const macKey = deriveMacKey(o.crypto, o.keys[0]!, sid);
   const binding = clientBinding(o.crypto, x, flags);
   const raw = seal(o.crypto, { flags, sid, creationTime: input.creationTime, rollingOffset: input.rollingOffset, idlingOffset: 0, plaintext: input.plaintext }, key, macKey, binding);
   return { raw, ...sealedText(raw), macKey, binding };
@@ -87,14 +90,10 @@ export interface SealedRemember extends SealedText {
 export async function sealRememberCookie(o: ResolvedOptions, x: HttpExchange, encoded: EncodedPayload, creationTime: number, now: number): Promise<SealedRemember> {
   const sid = o.randomBytes(32);
   const rollingOffset = now - creationTime;
-  const material = o.keys[0]!;
-  const flags = cookieFlags(o, encoded.deflated);
-  const key = await deriveRememberKey(o.crypto, material, sid, o.rememberSafety);
-  const macKey = deriveMacKey(o.crypto, material, sid);
-  const binding = clientBinding(o.crypto, x, flags);
-  const sealed = sealedText(seal(o.crypto, { flags, sid, creationTime, rollingOffset, idlingOffset: 0, plaintext: encoded.bytes }, key, macKey, binding));
+  const key = await deriveRememberKey(o.crypto, o.keys[0]!, sid, o.rememberSafety);
+  const { header, payload, macKey, binding } = sealUnder(o, x, { sid, creationTime, rollingOffset, flags: cookieFlags(o, encoded.deflated), plaintext: encoded.bytes }, key);
   const maxAge = rememberMaxAge(o.rememberTimeouts, rollingOffset);
   const storageKey = o.storage !== undefined ? storageKeyOf(o, sid) : undefined;
-  const lines = cookieLines(o, o.rememberName, sealed, persistentAttributes(now, maxAge));
-  return { ...sealed, macKey, binding, sid, creationTime, maxAge, storageKey, json: encoded.json, lines };
+  const lines = cookieLines(o, o.rememberName, { header, payload }, persistentAttributes(now, maxAge));
+  return { header, payload, macKey, binding, sid, creationTime, maxAge, storageKey, json: encoded.json, lines };
 }

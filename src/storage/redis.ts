@@ -216,16 +216,16 @@ async function setRecord(
   // With oldKey === key the record was just replaced: shortening it would shorten the new record.
   const old = oldKey !== undefined && oldKey !== key ? recordKey(namespace, oldKey) : undefined;
   const staleTtl = Math.ceil(input.staleTtl ?? 0);
-  if (metadata === undefined || metadata.audiences.length === 0) {
-    return old === undefined ? undefined : { oldKeyLive: await shortenOld(send, compat, old, staleTtl, deadline) };
-  }
   const live = old === undefined ? undefined : shortenOld(send, compat, old, staleTtl, deadline);
-  const calls: Array<Promise<unknown>> = live === undefined ? [] : [live];
-  for (let i = 0; i < metadata.audiences.length; i++) {
-    const index = indexKey(namespace, metadata.audiences[i]!, metadata.subjects[i]!);
-    calls.push(updateIndex(send, index, key, oldKey === key ? undefined : oldKey, now, ttl, deadline));
+  // The index updates run alongside the shortening (none without metadata: the save is SET + EXPIRE).
+  if (metadata !== undefined && metadata.audiences.length > 0) {
+    const calls: Array<Promise<unknown>> = live === undefined ? [] : [live];
+    for (let i = 0; i < metadata.audiences.length; i++) {
+      const index = indexKey(namespace, metadata.audiences[i]!, metadata.subjects[i]!);
+      calls.push(updateIndex(send, index, key, oldKey === key ? undefined : oldKey, now, ttl, deadline));
+    }
+    await settle(calls);
   }
-  await settle(calls);
   return live === undefined ? undefined : { oldKeyLive: await live };
 }
 

@@ -297,17 +297,17 @@ describe('opened-cookie cache', () => {
     const { o } = reader();
     for (let i = 0; i < OPENED_COOKIES_MAX_ENTRIES + 100; i++) {
       const header = `${String(i).padStart(10, '0')}${'A'.repeat(HEADER_TEXT_SIZE - 10)}`;
-      cacheOpenedCookie(o, 'session', header, 'payload', '[[{},"default"]]', 0, new Uint8Array(32), undefined);
+      cacheOpenedCookie(o, 'session', { header, payload: 'payload', macKey: new Uint8Array(32), binding: undefined }, '[[{},"default"]]');
       assert.ok(cachedCookieCount(o) <= OPENED_COOKIES_MAX_ENTRIES);
     }
     const count = cachedCookieCount(o);
     assert.ok(count >= OPENED_COOKIES_MAX_ENTRIES / 2, `${count} cached`);
-    cacheOpenedCookie(o, 'session', 'too short', 'payload', '[]', 0, new Uint8Array(32), undefined);
+    cacheOpenedCookie(o, 'session', { header: 'too short', payload: 'payload', macKey: new Uint8Array(32), binding: undefined }, '[]');
     assert.equal(cachedCookieCount(o), count, 'only 110-character headers are cached');
     // And bounded in characters: a few large payloads push the oldest out.
     const big = 'x'.repeat(100_000);
     for (let i = 0; i < 40; i++) {
-      cacheOpenedCookie(o, 'remember', `${String(i).padStart(10, '0')}${'B'.repeat(HEADER_TEXT_SIZE - 10)}`, big, big, 0, new Uint8Array(32), undefined);
+      cacheOpenedCookie(o, 'remember', { header: `${String(i).padStart(10, '0')}${'B'.repeat(HEADER_TEXT_SIZE - 10)}`, payload: big, macKey: new Uint8Array(32), binding: undefined }, big);
     }
     assert.ok(cachedCookieCount(o) < count + 40);
   });
@@ -324,7 +324,7 @@ describe('opened-cookie cache', () => {
     const value = client.jar.get('session')!;
     const { o, counts } = reader();
     const macKey = opened(await openCookie(resolveOptions({ secret: SECRET, logger: quiet, cookie: luaRestySessionCookie }), value, ctx(T0))).macKey;
-    cacheOpenedCookie(o, 'session', value.slice(0, HEADER_TEXT_SIZE), value.slice(HEADER_TEXT_SIZE), json, 0, macKey, undefined);
+    cacheOpenedCookie(o, 'session', { header: value.slice(0, HEADER_TEXT_SIZE), payload: value.slice(HEADER_TEXT_SIZE), macKey, binding: undefined }, json);
     const r = opened(await openCookie(o, value, ctx(T0)));
     assert.deepEqual(counts, { hmac: 0, decrypt: 0 });
     assert.deepEqual(r.entries[0]!.data, { n: 7 });

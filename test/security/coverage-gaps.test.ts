@@ -469,14 +469,14 @@ describe('the verified-cookie cache never stands in for a check it did not make'
     const macKey = codec.deriveMacKey(crypto, options.keys[0]!, parsed.sid);
     const plaintext = JSON.stringify([[{ recorded: 'yes' }, 'default']]);
 
-    cacheOpenedCookie(options, 'session', header.slice(1), payload, plaintext, 0, macKey, undefined);
+    cacheOpenedCookie(options, 'session', { header: header.slice(1), payload, macKey, binding: undefined }, plaintext);
     assert.equal(cachedCookieCount(options), 0, 'not a 110-character header: not recorded');
 
     // Recorded for the remember cookie (with other data): a session open does not use it.
     const forged = JSON.stringify([[{ recorded: 'forged' }, 'default']]);
-    cacheOpenedCookie(options, 'remember', header, payload, forged, 0, macKey, undefined);
+    cacheOpenedCookie(options, 'remember', { header, payload, macKey, binding: undefined }, forged);
     // Recorded for another payload: the real payload is decrypted, not taken from the record.
-    cacheOpenedCookie(options, 'session', header, `${payload.slice(1)}A`, forged, 0, macKey, undefined);
+    cacheOpenedCookie(options, 'session', { header, payload: `${payload.slice(1)}A`, macKey, binding: undefined }, forged);
     assert.equal(cachedCookieCount(options), 2);
     const opened = await openCookie(options, value, ctx());
     assert.ok(opened.ok);
@@ -484,7 +484,7 @@ describe('the verified-cookie cache never stands in for a check it did not make'
 
     // Recorded as the session itself sealed it: the same result as the full open.
     clearCookieCache(options);
-    cacheOpenedCookie(options, 'session', header, payload, plaintext, 0, macKey, undefined);
+    cacheOpenedCookie(options, 'session', { header, payload, macKey, binding: undefined }, plaintext);
     const fromRecord = await openCookie(options, value, ctx());
     assert.ok(fromRecord.ok);
     assert.deepEqual(fromRecord.cookie.entries, full.cookie.entries);
