@@ -43,6 +43,8 @@ export interface ParsedInspect {
    * each prefix (`session`, `__Host-session`, `__Secure-session`). A bare value is read as the first.
    */
   readonly cookieNames: readonly string[];
+  /** Whether `--cookie-name` was given (else the names are the defaults, and a header's only other session cookie may be taken). */
+  readonly cookieNameGiven: boolean;
   /** The options to read a cookie of that (full) name with: the reader takes the chunk layout from its length. */
   readonly optionsFor: (cookieName: string) => ResolvedOptions;
   readonly storage: boolean;
@@ -78,6 +80,7 @@ export function parseInspect(args: readonly string[], io: CliIo): ParsedInspect 
     cookie: positionals[0]!,
     kind: remember ? 'remember' : 'session',
     cookieNames,
+    cookieNameGiven: values['cookie-name'] !== undefined,
     optionsFor,
     storage,
     now,
@@ -138,10 +141,15 @@ function readCookieNames(explicitName: string | undefined, remember: boolean): s
   return explicitName !== undefined ? [explicitName] : [baseName, `__Host-${baseName}`, `__Secure-${baseName}`];
 }
 
+/**
+ * The level of `--remember-safety`, in any case, and in lua-resty-session's spellings too (`None`, `Low`,
+ * `Medium`, `High`, `Very High`), since users paste their gateway's configuration: spaces and underscores
+ * read as the hyphen of `very-high`.
+ */
 function readRememberSafety(text: string | undefined, remember: boolean): RememberSafety | undefined {
-  const safety = text?.toLowerCase();
+  const safety = text?.trim().toLowerCase().replace(/[\s_-]+/g, '-');
   if (safety !== undefined && !Object.hasOwn(REMEMBER_ITERATIONS, safety)) {
-    throw new UsageError(`--remember-safety expects one of ${Object.keys(REMEMBER_ITERATIONS).join(', ')}`);
+    throw new UsageError(`--remember-safety expects one of ${Object.keys(REMEMBER_ITERATIONS).join(', ')} (or lua-resty-session's None, Low, Medium, High, Very High; any case)`);
   }
   if (safety !== undefined && !remember) throw new UsageError('--remember-safety applies only with --remember');
   return safety as RememberSafety | undefined;

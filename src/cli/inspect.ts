@@ -13,7 +13,7 @@ import type { InvalidReason } from '../errors.ts';
 import type { ResolvedOptions, Timeouts } from '../options.ts';
 import { effectiveTimeouts, expiry, openCookie, storageKeyOf, type OpenContext, type OpenResult } from '../reader.ts';
 import { parseInspect, type ParsedInspect } from './args.ts';
-import { cookieCandidates } from './cookies.ts';
+import { cookieCandidates, type CookieForm } from './cookies.ts';
 import { BIND_MASK, describeHeader, FLAG_NAMES, remaining, type InspectReport } from './report.ts';
 import { ExitCode, USAGE, type CliIo } from './usage.ts';
 
@@ -32,7 +32,8 @@ export async function inspect(args: readonly string[], io: CliIo): Promise<numbe
     io.stdout(USAGE);
     return ExitCode.ok;
   }
-  const candidates = cookieCandidates(parsed.cookie, parsed.cookieNames);
+  const { form, candidates, notes } = cookieCandidates(parsed.cookie, parsed.cookieNames, !parsed.cookieNameGiven);
+  for (const note of notes) io.stderr(`note: ${note}\n`);
   const reports: InspectReport[] = [];
   for (const { name, value, chunk } of candidates) reports.push(await inspectValue(parsed, parsed.optionsFor(name), value, chunk));
   // Like the server, try every cookie of that name (a parent domain's cookie may come first).
@@ -43,13 +44,13 @@ export async function inspect(args: readonly string[], io: CliIo): Promise<numbe
     const which = names.length > 1 ? ` (${chosenName})` : '';
     io.stderr(`note: ${reports.length} cookies named ${names.join(', ')}; showing #${reports.indexOf(chosen) + 1}${which}\n`);
   }
-  for (const hint of hints(parsed, chosen, chosenName)) io.stderr(`note: ${hint}\n`);
+  for (const hint of hints(form, chosen, chosenName)) io.stderr(`note: ${hint}\n`);
   io.stdout(`${JSON.stringify(chosen, null, 2)}\n`);
   return chosen.valid ? ExitCode.ok : ExitCode.invalid;
 }
 
 // The likely mistakes behind a failure that the flags can fix.
-function hints(parsed: ParsedInspect, report: InspectReport, cookieName: string): string[] {
+function hints(form: CookieForm, report: InspectReport, cookieName: string): string[] {
   const out: string[] = [];
   const flags = report.header?.flags ?? 0;
   if (report.reason === 'flags') {
@@ -59,7 +60,7 @@ function hints(parsed: ParsedInspect, report: InspectReport, cookieName: string)
     const wanted = FLAG_NAMES.filter(([bit, name]) => (flags & bit) !== 0 && name.startsWith('bind-')).map(([, name]) => `--${name}`);
     out.push(`the cookie is bound to its client: check ${wanted.join(', ')}`);
   }
-  if (report.reason === 'missing-chunk' && !/[=;]/.test(parsed.cookie)) {
+  if (report.reason === 'missing-chunk' && form !== 'header') {
     out.push(`the cookie is chunked: pass the whole Cookie header (${cookieName}=...; ${cookieName}2=...)`);
   }
   return out;

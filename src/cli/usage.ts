@@ -29,10 +29,11 @@ export const USAGE = `Usage:
   httpsession secret                     print a fresh random secret (32 bytes, base64url)
   httpsession help                       print this help
 
-COOKIE is a cookie value, or a whole Cookie header value ("Cookie: session=...; session2=...").
-In a header the cookie is looked for as session (lua-resty-session's name), __Host-session or
-__Secure-session (httpsession's secure defaults); with --remember as remember, __Host-remember or
-__Secure-remember. --cookie-name gives any other name.
+COOKIE is a cookie value, a whole Cookie header value ("Cookie: session=...; session2=..."), or
+a Set-Cookie line ("Set-Cookie: session=...; Path=/"). In a header the cookie is looked for as
+session (lua-resty-session's name), __Host-session or __Secure-session (httpsession's secure
+defaults); with --remember as remember, __Host-remember or __Secure-remember. --cookie-name gives
+any other name; without it, a header's only other cookie holding a session cookie is inspected.
 
 Options of inspect:
   --secret S              a secret; repeat for fallbacks (the first given is the current key)
@@ -42,7 +43,8 @@ Options of inspect:
   --cookie-name NAME      the cookie to read from a Cookie header, prefix included
                           (default: session, __Host-session or __Secure-session; see above)
   --remember              COOKIE is a remember cookie
-  --remember-safety L     none | low | medium | high | very-high (default: medium)
+  --remember-safety L     none | low | medium | high | very-high (default: medium); any case,
+                          and lua-resty-session's spellings ("Very High")
   --bind-ip IP            the client address the cookie may be bound to
   --bind-scheme S         the scheme (http or https) the cookie may be bound to
   --bind-user-agent UA    the User-Agent the cookie may be bound to
