@@ -7,21 +7,15 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { main, type InspectReport } from '../../src/cli.ts';
 import { createSessionManager, type RememberSafety } from '../../src/index.ts';
+import { runCli } from '../helpers/cli.ts';
 import { cookieValues, joinedCookie, vector, vectorFile } from '../helpers/vectors.ts';
 
 const SECRET = vectorFile.secret;
 const NOW = '1700000100';
 const basic = joinedCookie(vector('basic').response!.set_cookie!);
 
-async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string; report: InspectReport }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
-  const report = (stdout.startsWith('{') ? JSON.parse(stdout) : undefined) as InspectReport;
-  return { code, stdout, stderr, report };
-}
+const run = runCli;
 
 const inspect = (...args: string[]) => run('inspect', '--secret', SECRET, '--now', NOW, ...args);
 

@@ -6,21 +6,15 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { main, type InspectReport } from '../../src/cli.ts';
 import { createSessionManager, luaRestySessionCookie, type CookieOptions } from '../../src/index.ts';
 import { incompressible } from '../helpers/session.ts';
+import { runCli } from '../helpers/cli.ts';
 import { cookieValues, joinedCookie } from '../helpers/vectors.ts';
 
 const SECRET = 'cli-cookie-names-secret-0123456789abcdef';
 const NOW = 1_700_000_000;
 
-async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string; report: InspectReport }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
-  const report = (stdout.startsWith('{') ? JSON.parse(stdout) : undefined) as InspectReport;
-  return { code, stdout, stderr, report };
-}
+const run = runCli;
 
 const inspect = (...args: string[]) => run('inspect', '--secret', SECRET, '--now', String(NOW), ...args);
 
