@@ -14,7 +14,10 @@ export type SessionErrorCode =
   | 'SESSION_CLOSED'
   /** A cookie had to be written but the response headers were already sent. */
   | 'HEADERS_SENT'
-  /** The session is too large for the configured storage (cookie storage: 9 cookies of 4 KiB). */
+  /**
+   * The session's cookies would exceed the `cookie.maxSize` budget (or nine cookies); nothing was written.
+   * Thrown as a {@link SessionTooLargeError}, which carries the sizes.
+   */
   | 'SESSION_TOO_LARGE'
   /** An operation needs a session that exists (was opened from a cookie or saved) but this one does not. */
   | 'SESSION_NOT_FOUND'
@@ -46,6 +49,32 @@ export class SessionError extends Error {
 }
 
 /**
+ * A save refused because the session's cookies would not fit: `size` is how many bytes they would add
+ * to the request's `Cookie` header, `maxSize` the budget (the `cookie.maxSize` option). Numbers only:
+ * never the data.
+ * @example
+ * catch (err) { if (err instanceof SessionTooLargeError) log.warn(`session of ${err.size} B over ${err.maxSize} B`); }
+ */
+export class SessionTooLargeError extends SessionError {
+  /** Bytes the session's cookies would add to the `Cookie` header (all chunks, the remember cookie, separators). */
+  readonly size: number;
+  /** The budget they had to fit in (`cookie.maxSize`). */
+  readonly maxSize: number;
+
+  /**
+   * @param message - a message with no data in it
+   * @param size - the bytes the cookies would take
+   * @param maxSize - the budget
+   */
+  constructor(message: string, size: number, maxSize: number) {
+    super('SESSION_TOO_LARGE', message);
+    this.name = 'SessionTooLargeError';
+    this.size = size;
+    this.maxSize = maxSize;
+  }
+}
+
+/**
  * Whether `value` is a {@link SessionError}, optionally of one code.
  * @param value - anything caught
  * @param code - the code to match
@@ -58,7 +87,9 @@ export function isSessionError(value: unknown, code?: SessionErrorCode): value i
  * Why a cookie did not yield a session. Passed to the `onInvalid` hook; never thrown.
  *
  * - `'malformed'`: not a well-formed session cookie (bad length, alphabet, type byte, JSON).
- * - `'oversized'`: longer than any cookie this library writes; rejected before decoding.
+ * - `'oversized'`: the session's cookies in the request (all chunks and the remember cookie) are larger
+ *   than the `cookie.maxSize` budget, or a value is longer than any cookie this library writes; rejected
+ *   before decoding, and the manager answers with those cookies expired so the client sheds them.
  * - `'flags'`: its storage flag does not match the configured storage.
  * - `'unauthenticated'`: the header MAC matches none of the keys (tampered header, a foreign or removed
  *   secret, or a client binding that does not match). Deliberately not more precise.

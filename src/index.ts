@@ -22,7 +22,7 @@ export {
   type SessionOptions,
   type Timeouts,
 } from './options.ts';
-export { SessionError, isSessionError, type InvalidCookie, type InvalidReason, type SessionErrorCode } from './errors.ts';
+export { SessionError, SessionTooLargeError, isSessionError, type InvalidCookie, type InvalidReason, type SessionErrorCode } from './errors.ts';
 export type { JsonValue } from './json.ts';
 export type { RevocationOptions } from './revocation.ts';
 export type { Storage, StorageMetadata, StorageSetInput, StorageSetResult } from './storage/types.ts';

@@ -15,6 +15,8 @@ import { clientBinding, type HttpExchange } from './http/types.ts';
 import { resolveOptions, type ResolvedOptions, type SessionOptions } from './options.ts';
 import { openCookie, type OpenContext, type OpenedCookie, type OpenResult } from './reader.ts';
 import { Session } from './session.ts';
+import { requestCookiesBytes } from './session/budget.ts';
+import { expiredLines } from './session/lines.ts';
 import { subjectsOf } from './session/records.ts';
 
 /** Per-request options of the Fetch form of `open` / `start`. */
@@ -28,7 +30,8 @@ export interface FetchOpenOptions {
 export interface SessionManager<Data extends Record<string, unknown> = Record<string, any>> {
   /**
    * Opens the request's session, or a new one; sends nothing by itself (except when a remember cookie
-   * restores an expired session, which issues fresh cookies at once).
+   * restores an expired session, which issues fresh cookies at once, and when the request's session
+   * cookies are over the `cookie.maxSize` budget, which expires them).
    */
   open(req: NodeRequest, res: NodeResponse): Promise<Session<Data>>;
   open(request: Request, responseHeaders: Headers, options?: FetchOpenOptions): Promise<Session<Data>>;
@@ -188,6 +191,8 @@ interface CookieNames {
   /** `[, session, session2, ..., session9]`: index = chunk number. */
   readonly session: readonly string[];
   readonly remember: readonly string[];
+  /** All of them: the names whose values count against `cookie.maxSize`. */
+  readonly all: readonly string[];
   /** Whether a request cookie is one of ours (a session or remember cookie, or one of their chunks). */
   readonly wanted: (name: string) => boolean;
 }
@@ -196,8 +201,9 @@ function cookieNames(o: ResolvedOptions): CookieNames {
   const list = (base: string): string[] => ['', base, ...[2, 3, 4, 5, 6, 7, 8, 9].map((i) => chunkName(base, i))];
   const session = list(o.cookieName);
   const remember = list(o.rememberName);
-  const all = new Set([...session.slice(1), ...remember.slice(1)]);
-  return { session, remember, wanted: (name) => all.has(name) };
+  const all = [...session.slice(1), ...remember.slice(1)];
+  const wanted = new Set(all);
+  return { session, remember, all, wanted: (name) => wanted.has(name) };
 }
 
 /** The highest chunk number of `names` present in `cookies` (0 when none). */
@@ -274,6 +280,22 @@ async function openFirst(o: ResolvedOptions, values: readonly string[], ctx: Req
 
 const NO_VALUES: readonly string[] = [];
 
+/**
+ * The request's session cookies are over the `cookie.maxSize` budget (an older deploy, a lowered budget):
+ * they are not decoded, the response expires every one of them (so the client is not locked out by a
+ * front end's header limit), and the request gets a new session.
+ */
+function shedOversized<Data extends Record<string, unknown>>(o: ResolvedOptions, x: HttpExchange, now: number, chunks: number, rememberChunks: number): Session<Data> {
+  reportInvalid(o, { reason: 'oversized', cookie: 'session', detail: 'session cookies exceed the cookie size budget' });
+  try {
+    for (const [name, line] of [...expiredLines(o, o.cookieName, 1, chunks), ...expiredLines(o, o.rememberName, 1, rememberChunks)]) x.setCookie(name, line);
+  } catch (err) {
+    // Opened after the headers went out: nothing can be cleared, and bad input must not throw.
+    if (!isSessionError(err, 'HEADERS_SENT')) throw err;
+  }
+  return new Session<Data>(o, x, { now, entries: [], exists: false, opened: undefined, requestChunks: 0, rememberChunks: 0, rememberCookie: undefined, rememberSent: false });
+}
+
 async function openSession<Data extends Record<string, unknown>>(o: ResolvedOptions, names: CookieNames, x: HttpExchange): Promise<Session<Data>> {
   const now = Math.floor(o.now());
   const header = x.cookieHeader();
@@ -282,6 +304,7 @@ async function openSession<Data extends Record<string, unknown>>(o: ResolvedOpti
   const rememberValues = cookies?.[o.rememberName] ?? NO_VALUES;
   const requestChunks = chunksSent(cookies, names.session);
   const rememberChunks = chunksSent(cookies, names.remember);
+  if (cookies !== undefined && requestCookiesBytes(cookies, names.all) > o.cookieMaxSize) return shedOversized<Data>(o, x, now, requestChunks, rememberChunks);
   const opened = sessionValues.length === 0 ? undefined : await openFirst(o, sessionValues, new RequestCookies('session', now, o, x, cookies, names), true);
   if (opened !== undefined) {
     return new Session<Data>(o, x, {

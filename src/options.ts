@@ -141,6 +141,8 @@ export interface ResolvedOptions {
   readonly rememberName: string;
   readonly cookieAttributes: string;
   readonly attributes: CookieAttributes;
+  /** `cookie.maxSize`: the budget of the session's cookies in the request's Cookie header, bytes. */
+  readonly cookieMaxSize: number;
   readonly timeouts: Timeouts;
   readonly rememberTimeouts: Timeouts;
   readonly touchThreshold: number;
@@ -232,6 +234,7 @@ export function resolveOptions(options: SessionOptions): ResolvedOptions {
     rememberName: cookie.rememberName,
     attributes: cookie.attributes,
     cookieAttributes: attributeString(cookie.attributes),
+    cookieMaxSize: cookie.maxSize,
     ...resolveTimeouts(options),
     touchThreshold: seconds(options, 'touchThreshold', 60),
     staleTtl: seconds(options, 'staleTtl', 10),

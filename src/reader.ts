@@ -14,7 +14,7 @@ import { Flags, HEADER_TEXT_SIZE, Limits } from './codec/header.ts';
 import { deriveEncryptionKey, deriveMacKey, deriveRememberKey, type KeyMaterial } from './codec/keys.ts';
 import { parsePayload, payloadText, type SessionEntry } from './codec/payload.ts';
 import { decryptPayload, parseHeader, verifyMac, type ParsedHeader } from './codec/seal.ts';
-import { chunkCount, MAX_COOKIES_SIZE } from './cookie/serialize.ts';
+import { chunkCount, MAX_COOKIES, MAX_COOKIES_SIZE } from './cookie/serialize.ts';
 import { isSessionError, SessionError, type InvalidReason } from './errors.ts';
 import type { ResolvedOptions, Timeouts } from './options.ts';
 
@@ -353,17 +353,21 @@ function headerProblem(value: string): string {
 }
 
 function assembleChunks(first: string, dataSize: number, nameLength: number, ctx: OpenContext): string | OpenResult {
-  // The chunk count comes from the header's data size (spec 1.4), never from how short the first value
-  // is: a truncated single cookie is an invalid payload, not a chunked cookie missing its tail.
-  const count = chunkCount(nameLength, HEADER_TEXT_SIZE + dataSize);
-  if (count === 0) return fail('malformed', 'cookie size limit exceeded');
+  const total = HEADER_TEXT_SIZE + dataSize;
+  // The fewest chunks any writer uses (lua-resty-session's layout, 4096 bytes of name=value each);
+  // this library's chunks are shorter (each Set-Cookie line, attributes included, within 4096 bytes),
+  // so the chunks are read in order until the header's data size is reached (spec 1.4).
+  const fewest = chunkCount(nameLength, total);
+  if (fewest === 0) return fail('malformed', 'cookie size limit exceeded');
   let out = first;
-  for (let i = 2; i <= count; i++) {
+  for (let i = 2; i <= MAX_COOKIES && out.length < total; i++) {
     const chunk = ctx.chunk(i);
-    if (chunk === undefined) return fail('missing-chunk', 'missing session cookie chunk');
+    // A value short of its data size with no second cookie, where one cookie would have held it all, is
+    // a truncated cookie, not a chunked cookie missing its tail.
+    if (chunk === undefined) return i === 2 && fewest === 1 ? fail('malformed', 'invalid session payload') : fail('missing-chunk', 'missing session cookie chunk');
     out += chunk;
-    if (out.length > MAX_COOKIES_SIZE) return fail('oversized', 'cookie size limit exceeded');
   }
+  if (out.length > MAX_COOKIES_SIZE) return fail('oversized', 'cookie size limit exceeded');
   return out;
 }
 

@@ -22,6 +22,7 @@ import { metadataOf } from './metadata.ts';
 import { HEADER_NAMES, type HeaderProperty, type ResolvedOptions, type Timeouts } from './options.ts';
 import { cacheOpenedCookie, effectiveTimeouts, forgetOpenedCookie, storageKeyOf, TIMEOUTS_KEY } from './reader.ts';
 import { assertName, defineData, REMEMBER_KEY } from './session/data.ts';
+import { assertWithinBudget } from './session/budget.ts';
 import { headerValue } from './session/headers.ts';
 import { closestTimeout, lifetimeLeft, storeTtl, timeRemaining } from './session/lifetime.ts';
 import { cookieLines, expiredLines, firstChunkLine, isSessionCookie, type CookieLine } from './session/lines.ts';
@@ -327,7 +328,8 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
    * Saves the session: a new session id, the data sealed into the cookie (or the store), the cookie
    * written, and the remember cookie re-issued when remember-me is on.
    * @throws SessionError `'STORAGE_ERROR'` when the store fails (nothing is written; the previous
-   *   session stays valid), `'HEADERS_SENT'`, `'SESSION_TOO_LARGE'`, `'SESSION_CLOSED'`
+   *   session stays valid), `'HEADERS_SENT'`, `'SESSION_CLOSED'`; {@link SessionTooLargeError}
+   *   (`'SESSION_TOO_LARGE'`, nothing is written) when the cookies would exceed `cookie.maxSize`
    */
   async save(): Promise<void> {
     this.#assertUsable();
@@ -505,8 +507,9 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     const previousRemember = this.#rememberCookie;
     const rememberCookie = remember ? await sealRememberCookie(o, this.#x, encoded, previousRemember?.creationTime ?? now, now) : undefined;
 
-    const storageKey = o.storage !== undefined ? await this.#storeSession(sealed.payload, sid, prev, dropOld, now, creationTime) : undefined;
     const lines = cookieLines(o, o.cookieName, sealed, '');
+    assertWithinBudget(o, lines, rememberCookie?.lines);
+    const storageKey = o.storage !== undefined ? await this.#storeSession(sealed.payload, sid, prev, dropOld, now, creationTime) : undefined;
     if (rememberCookie !== undefined) await this.#commitRemember(rememberCookie, previousRemember, dropOld, now);
     if (prev !== undefined && !(dropOld && o.storage !== undefined)) await revokeReplaced(o, prev, this.timeouts, dropOld, now);
     this.#rotate = false;

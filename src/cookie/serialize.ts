@@ -55,19 +55,32 @@ export function httpDate(seconds: number): string {
 }
 
 /**
- * How many cookies a value of `valueLength` characters needs under `nameLength`-character names
- * (lua-resty-session's `calculate_cookie_chunks`), or `0` when it cannot fit in nine.
+ * How many characters of a cookie value chunk `index` (1-based) carries: what is left of 4096 bytes
+ * after its name, its `=` and its attributes, so that its whole Set-Cookie line (`name=value` and the
+ * attributes, RFC 6265 6.1) stays within 4096 bytes. With `attributesLength` 0 this is
+ * lua-resty-session's layout, which counts `name=value` only (spec 1.4).
+ * @param nameLength - length of the base cookie name (chunk names add one digit)
+ * @param index - the chunk number, 1 to 9
+ * @param attributesLength - length of the attribute string the line carries after the value
+ */
+export function chunkCapacity(nameLength: number, index: number, attributesLength = 0): number {
+  return MAX_COOKIE_SIZE - nameLength - (index === 1 ? 1 : 2) - attributesLength;
+}
+
+/**
+ * How many cookies a value of `valueLength` characters needs, or `0` when it cannot fit in nine. With
+ * `attributesLength` 0 this is lua-resty-session's `calculate_cookie_chunks`: the fewest chunks any
+ * writer uses for that value.
  * @param nameLength - length of the base cookie name
  * @param valueLength - length of the whole cookie value (header and payload)
+ * @param attributesLength - length of the attribute string each line carries
+ * @example chunkCount(7, 4088) // 1 (lua-resty-session's layout); chunkCount(7, 4088, 32) // 2
  */
-export function chunkCount(nameLength: number, valueLength: number): number {
-  let need = nameLength + 1 + valueLength;
-  if (need > MAX_COOKIES_SIZE) return 0;
-  if (need <= MAX_COOKIE_SIZE) return 1;
-  for (let i = 2; i <= MAX_COOKIES; i++) {
-    need += nameLength + 2;
-    if (need > MAX_COOKIES_SIZE) return 0;
-    if (need <= MAX_COOKIE_SIZE * i) return i;
+export function chunkCount(nameLength: number, valueLength: number, attributesLength = 0): number {
+  let left = valueLength;
+  for (let i = 1; i <= MAX_COOKIES; i++) {
+    left -= chunkCapacity(nameLength, i, attributesLength);
+    if (left <= 0) return i;
   }
   return 0;
 }
@@ -78,22 +91,36 @@ export function chunkName(name: string, index: number): string {
 }
 
 /**
- * Splits a cookie value into its chunks: the first carries `4096 - name.length - 1` characters (the
- * header and the start of the payload), each later one `4096 - name.length - 2`.
+ * Splits a cookie value into its chunks, each {@link chunkCapacity} characters long but the last.
  * @param name - the base cookie name
  * @param value - the whole value
  * @param count - the chunk count from {@link chunkCount}
+ * @param attributesLength - the same attribute length given to {@link chunkCount}
  */
-export function splitChunks(name: string, value: string, count: number): string[] {
+export function splitChunks(name: string, value: string, count: number, attributesLength = 0): string[] {
   if (count === 1) return [value];
-  const first = MAX_COOKIE_SIZE - name.length - 1;
-  const rest = MAX_COOKIE_SIZE - name.length - 2;
-  const out = [value.slice(0, first)];
-  for (let offset = first; offset < value.length; offset += rest) out.push(value.slice(offset, offset + rest));
+  const out: string[] = [];
+  let offset = 0;
+  for (let i = 1; i <= count; i++) {
+    const end = offset + chunkCapacity(name.length, i, attributesLength);
+    out.push(value.slice(offset, end));
+    offset = end;
+  }
   return out;
 }
 
 /** Length of the first chunk's value of a cookie of `count` chunks (the whole value when `count` is 1). */
-export function firstChunkLength(name: string, valueLength: number, count: number): number {
-  return count === 1 ? valueLength : MAX_COOKIE_SIZE - name.length - 1;
+export function firstChunkLength(name: string, valueLength: number, count: number, attributesLength = 0): number {
+  return count === 1 ? valueLength : chunkCapacity(name.length, 1, attributesLength);
+}
+
+/**
+ * How many bytes a cookie value adds to the `Cookie` header a browser sends back: each chunk's
+ * `name=value`, and the `; ` between chunks.
+ * @param nameLength - length of the base cookie name
+ * @param valueLength - length of the whole value
+ * @param count - its chunk count (the digit of chunk names 2 to 9 counted)
+ */
+export function cookieHeaderBytes(nameLength: number, valueLength: number, count: number): number {
+  return valueLength + count * (nameLength + 1) + (count - 1) * 3;
 }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { CookieAttributes } from '../cookie/serialize.ts';
+import { MAX_COOKIES_SIZE, type CookieAttributes } from '../cookie/serialize.ts';
 import { describe, flag, oneOf } from './validate.ts';
 
 /** Cookie naming and attributes. */
@@ -36,7 +36,21 @@ export interface CookieOptions {
   priority?: 'Low' | 'Medium' | 'High' | undefined;
   /** CHIPS partitioned cookie (needs Secure). */
   partitioned?: boolean | undefined;
+  /**
+   * The budget, in bytes, of what the session's cookies add to the request's `Cookie` header: every
+   * chunk's `name=value`, the remember cookie's, and the `; ` between them. A save over it writes nothing
+   * and rejects with `SESSION_TOO_LARGE` (or, with `spillover` storage, moves the session to the store);
+   * a request arriving over it gets those cookies expired. From 1024 to 36864. Default 4096: half of the
+   * 8 KiB that nginx and Apache allow for the whole `Cookie` line by default, leaving the other half to
+   * the application's other cookies (see docs/cookie-size.md).
+   */
+  maxSize?: number | undefined;
 }
+
+/** Default of `cookie.maxSize`: half of an 8 KiB front end's header line (docs/cookie-size.md). */
+export const DEFAULT_COOKIE_MAX_SIZE = 4096;
+/** Smallest `cookie.maxSize`: room for the session and remember cookies of an empty session. */
+export const MIN_COOKIE_MAX_SIZE = 1024;
 
 /**
  * lua-resty-session's (and so OpenResty's) cookie defaults: `session` / `remember`, `Path=/`,
@@ -60,6 +74,8 @@ export interface ResolvedCookie {
   readonly name: string;
   readonly rememberName: string;
   readonly attributes: CookieAttributes;
+  /** `cookie.maxSize`. */
+  readonly maxSize: number;
 }
 
 type Prefix = NonNullable<CookieOptions['prefix']>;
@@ -137,5 +153,15 @@ export function resolveCookie(c: CookieOptions): ResolvedCookie {
     name: prefix + names.name,
     rememberName: prefix + names.rememberName,
     attributes: { path, domain, sameSite, priority, partitioned, secure, httpOnly },
+    maxSize: cookieMaxSize(c.maxSize),
   };
+}
+
+/** The `cookie.maxSize` budget, checked to be a whole number of bytes from 1024 to 36864 (nine full cookies). */
+function cookieMaxSize(value: unknown): number {
+  const size = value ?? DEFAULT_COOKIE_MAX_SIZE;
+  if (typeof size !== 'number' || !Number.isInteger(size) || size < MIN_COOKIE_MAX_SIZE || size > MAX_COOKIES_SIZE) {
+    throw new RangeError(`"cookie.maxSize" expected an integer from ${MIN_COOKIE_MAX_SIZE} to ${MAX_COOKIES_SIZE}, got ${typeof size === 'number' ? String(size) : describe(size)}`);
+  }
+  return size;
 }

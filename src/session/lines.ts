@@ -4,29 +4,32 @@
  *
  * @module
  */
-import { chunkCount, chunkName, EXPIRED, firstChunkLength, httpDate, splitChunks } from '../cookie/serialize.ts';
-import { SessionError } from '../errors.ts';
+import { chunkCount, chunkName, cookieHeaderBytes, EXPIRED, firstChunkLength, httpDate, splitChunks } from '../cookie/serialize.ts';
+import { SessionTooLargeError } from '../errors.ts';
 import type { ResolvedOptions } from '../options.ts';
 
 /** One Set-Cookie line and the name of the cookie it sets. */
 export type CookieLine = [name: string, line: string];
 
 /**
- * The lines of a cookie value split over `name`, `name2` .. `name9`.
+ * The lines of a cookie value split over `name`, `name2` .. `name9`, each line (`name=value` and its
+ * attributes) at most 4096 bytes.
  * @param o - the manager's options
  * @param name - the base cookie name
  * @param value - the whole value (header and payload text)
  * @param extra - attributes appended after the manager's (the remember cookie's Expires and Max-Age)
- * @throws SessionError `'SESSION_TOO_LARGE'` when the value does not fit in nine cookies
+ * @throws SessionTooLargeError (`'SESSION_TOO_LARGE'`) when the value does not fit in nine cookies
  */
 export function chunkLines(o: ResolvedOptions, name: string, value: string, extra: string): CookieLine[] {
-  const count = chunkCount(name.length, value.length);
+  const attributes = o.cookieAttributes + extra;
+  const count = chunkCount(name.length, value.length, attributes.length);
   if (count === 0) {
-    throw new SessionError('SESSION_TOO_LARGE', `the session does not fit in ${name} cookies (9 x 4096 bytes); use server-side storage or store less`);
+    const size = cookieHeaderBytes(name.length, value.length, 9);
+    throw new SessionTooLargeError(`the session does not fit in 9 ${name} cookies; use server-side storage or store less`, size, o.cookieMaxSize);
   }
-  return splitChunks(name, value, count).map((chunk, i) => {
+  return splitChunks(name, value, count, attributes.length).map((chunk, i) => {
     const n = chunkName(name, i + 1);
-    return [n, `${n}=${chunk}${o.cookieAttributes}${extra}`];
+    return [n, `${n}=${chunk}${attributes}`];
   });
 }
 
@@ -62,8 +65,9 @@ export function persistentAttributes(now: number, maxAge: number): string {
  */
 export function firstChunkLine(o: ResolvedOptions, headerText: string, payload: string): string {
   const value = o.storage !== undefined ? headerText : headerText + payload;
-  const count = o.storage !== undefined ? 1 : chunkCount(o.cookieName.length, value.length);
-  const first = value.slice(0, firstChunkLength(o.cookieName, value.length, count));
+  const attributes = o.cookieAttributes.length;
+  const count = o.storage !== undefined ? 1 : chunkCount(o.cookieName.length, value.length, attributes);
+  const first = value.slice(0, firstChunkLength(o.cookieName, value.length, count, attributes));
   return `${o.cookieName}=${first}${o.cookieAttributes}`;
 }
 

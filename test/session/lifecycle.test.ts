@@ -240,8 +240,8 @@ for (const kind of KINDS) {
     });
 
     it('destroy expires the session, chunk and remember cookies, and deletes the stored records', async () => {
-      const { b, m } = setup({ remember: true, rememberSafety: 'low', compressionThreshold: 0 });
-      const client = await saved(m, { blob: incompressible(9000) });
+      const { b, m } = setup({ remember: true, rememberSafety: 'low', compressionThreshold: 0, cookie: { maxSize: 36_864 } });
+      const client = await saved(m, { blob: incompressible(8800) });
       const names = [...client.jar.keys()];
       assert.deepEqual(names, kind.memory ? ['session', 'remember'] : ['session', 'session2', 'session3', 'remember', 'remember2', 'remember3']);
       const stolen = client.clone();
@@ -361,7 +361,7 @@ for (const kind of KINDS) {
 
 describe('session lifecycle (cookie storage only)', () => {
   it('a session shrinking from 3 chunks to 1 expires session2 and session3', async () => {
-    const b = bed({ compressionThreshold: 0 });
+    const b = bed({ compressionThreshold: 0, cookie: { maxSize: 36_864 } });
     const m = b.manager();
     const client = await saved(m, { blob: incompressible(9000) });
     assert.deepEqual([...client.jar.keys()], ['session', 'session2', 'session3']);
@@ -379,7 +379,7 @@ describe('session lifecycle (cookie storage only)', () => {
   });
 
   it('a session too large for 9 cookies rejects with SESSION_TOO_LARGE and writes nothing', async () => {
-    const b = bed({ compressionThreshold: 0 });
+    const b = bed({ compressionThreshold: 0, cookie: { maxSize: 36_864 } });
     const m = b.manager();
     const { session, headers } = await new Client().open(m);
     session.set('blob', incompressible(30_000));

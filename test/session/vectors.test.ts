@@ -19,7 +19,8 @@ type Backend = (typeof BACKENDS)[number];
 
 /** The manager options equivalent to a vector's lua_config (with lua-resty-session's cookie defaults). */
 function luaOptions(config: Record<string, unknown>): SessionOptions {
-  const o: SessionOptions = { secret: config.secret as string, cookie: luaRestySessionCookie };
+  // lua-resty-session's own size limit (nine cookies), so that its chunked vector is read, not shed.
+  const o: SessionOptions = { secret: config.secret as string, cookie: { ...luaRestySessionCookie, maxSize: 36_864 } };
   if (config.secret_fallbacks !== undefined) o.secretFallbacks = config.secret_fallbacks as string[];
   if (config.audience !== undefined) o.audience = config.audience as string;
   if (config.subject !== undefined) o.subject = config.subject as string;

@@ -1,6 +1,6 @@
 /**
  * Security checklist section 6, cases 21-25 (serialization and configuration, the encode path): no
- * emitted cookie exceeds 4096 bytes of name=value, oversize data is a typed SESSION_TOO_LARGE, injection
+ * emitted Set-Cookie line exceeds 4096 bytes, oversize data is a typed SESSION_TOO_LARGE, injection
  * through cookie options and invalid attribute combinations throw at construction naming the option,
  * one Set-Cookie per name with `Cache-Control: no-store`, and lifetimes capped at 400 days.
  */
@@ -13,7 +13,7 @@ import { memoryStorage } from '../../../src/storage/memory.ts';
 import { bed, COOKIE, cookieHeaderOf, isDeletion, nameOf, quiet, REMEMBER, SECRET, T0, visit, visitNode, type Manager, type Visit } from './support.ts';
 
 const MAX_AGE_LIMIT = 34_560_000; // 400 days
-const pairBytes = (line: string): number => Buffer.byteLength(line.split(';', 1)[0]!);
+const lineBytes = (line: string): number => Buffer.byteLength(line);
 const HTTP_DATE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
 
 /** Builds a manager from options as an untyped caller could pass them. */
@@ -51,14 +51,18 @@ function assertOnePerName(lines: readonly string[], label: string): void {
 }
 
 describe('security checklist 6, cases 21-25: serialization and configuration', () => {
-  it('case 21: no emitted cookie has name=value > 4096 bytes, up to 9 chunks; beyond → SESSION_TOO_LARGE', async () => {
+  it('case 21: no emitted Set-Cookie line exceeds 4096 bytes (attributes included), up to 9 chunks; beyond → SESSION_TOO_LARGE', async () => {
     const long = 'n'.repeat(64); // the longest name accepted, under the __Host- prefix
+    // The largest budget (nine full cookies), so that the sweep reaches nine chunks.
+    const budget = 36_864;
     const configs: Array<[string, SessionOptions]> = [
-      ['default names', {}],
-      ['64-character names', { cookie: { name: long, rememberName: `${long.slice(0, 63)}r` } }],
-      ['remember cookies', { remember: true, rememberSafety: 'none' }],
-      ['long names + remember', { remember: true, rememberSafety: 'none', cookie: { name: long, rememberName: `r${long.slice(1)}` } }],
+      ['default names', { cookie: { maxSize: budget } }],
+      ['64-character names', { cookie: { name: long, rememberName: `${long.slice(0, 63)}r`, maxSize: budget } }],
+      ['remember cookies', { remember: true, rememberSafety: 'none', cookie: { maxSize: budget } }],
+      ['long names + remember', { remember: true, rememberSafety: 'none', cookie: { name: long, rememberName: `r${long.slice(1)}`, maxSize: budget } }],
+      ['a long path and domain', { cookie: { path: `/${'p'.repeat(1000)}`, domain: `${'d'.repeat(60)}.example.com`, maxSize: budget } }],
       ['server-side storage', { storage: memoryStorage({ maxEntries: 100 }), remember: true, rememberSafety: 'none' }],
+      ['the default budget', {}],
     ];
     for (const [label, options] of configs) {
       const m = bed({ compressionThreshold: 0, ...options }).manager();
@@ -71,15 +75,18 @@ describe('security checklist 6, cases 21-25: serialization and configuration', (
           assert.ok(isSessionError(result, 'SESSION_TOO_LARGE'), `${label} @${size}: ${String(result)}`);
           break;
         }
-        for (const line of result.lines()) assert.ok(pairBytes(line) <= 4096, `${label} @${size}: ${nameOf(line)} has ${pairBytes(line)} bytes`);
+        for (const line of result.lines()) assert.ok(lineBytes(line) <= 4096, `${label} @${size}: ${nameOf(line)} has ${lineBytes(line)} bytes`);
         const touched = result.session.touch();
         assert.equal(touched, true);
-        for (const line of result.lines()) assert.ok(pairBytes(line) <= 4096, `${label} @${size} touched`);
-        chunks = Math.max(chunks, result.lines().filter((l) => nameOf(l).startsWith(options.cookie?.name ? `__Host-${long}` : COOKIE)).length);
+        for (const line of result.lines()) assert.ok(lineBytes(line) <= 4096, `${label} @${size} touched`);
+        const name = options.cookie?.name ? `__Host-${long}` : options.cookie?.path ? `__Secure-session` : COOKIE;
+        chunks = Math.max(chunks, result.lines().filter((l) => nameOf(l).startsWith(name)).length);
         lines += result.lines().length;
       }
-      assert.ok(lines > 100, `${label}: checked ${lines} Set-Cookie lines`);
-      assert.equal(chunks, options.storage === undefined ? 9 : 1, `${label}: the sweep reached the largest cookie`);
+      assert.ok(lines > (options.cookie === undefined ? 50 : 100), `${label}: checked ${lines} Set-Cookie lines`);
+      // With remember-me the budget holds both cookies, so each gets about half of it.
+      const expected = options.storage !== undefined ? 1 : options.cookie?.maxSize === undefined ? 2 : options.remember ? 5 : 9;
+      assert.equal(chunks, expected, `${label}: the sweep reached the largest cookie`);
     }
     // Oversize data: a typed error, and nothing is written.
     for (const options of [{}, { remember: true, rememberSafety: 'none' as const }]) {
@@ -107,10 +114,10 @@ describe('security checklist 6, cases 21-25: serialization and configuration', (
   });
 
   it('case 23: double save / double destroy → one Set-Cookie per name, Cache-Control: no-store (unless opted out)', async () => {
-    const data = { d: 'y'.repeat(6000) }; // two chunks per cookie
+    const data = { d: 'y'.repeat(5000) }; // two chunks per cookie
     for (const transport of [visit, visitNode]) {
       for (const cacheControl of [true, false]) {
-        const m = bed({ compressionThreshold: 0, remember: true, rememberSafety: 'none', cacheControl }).manager();
+        const m = bed({ compressionThreshold: 0, remember: true, rememberSafety: 'none', cacheControl, cookie: { maxSize: 36_864 } }).manager();
         const label = `${transport.name} cacheControl ${cacheControl}`;
         const v = await transport(m);
         v.session.setData(data);

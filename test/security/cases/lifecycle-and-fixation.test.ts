@@ -199,7 +199,8 @@ describe('security checklist 6, cases 29-33: lifecycle and fixation', () => {
         const m = b.manager();
         for (const value of values) {
           for (const cookie of [`${COOKIE}=${value}`, `a=1; ${COOKIE}=${encodeURIComponent(value)}; b=2`]) {
-            assertNoSession(await visitNode(m, cookie), JSON.stringify(cookie.slice(0, 30)));
+            // (A value over the 4096-byte cookie budget is also answered with its expiry.)
+            assertNoSession(await visitNode(m, cookie), JSON.stringify(cookie.slice(0, 30)), value.length > 4096);
           }
         }
       }

@@ -118,7 +118,7 @@ describe('security checklist 6, case 47: log hygiene', () => {
       const openFail = make({ revocation: { storage: failing('revocation'), failMode: 'open' } });
       const closedFail = make({ revocation: { storage: failing('revocation') } });
       const storeFail = make({ storage: failing('store') });
-      const chunky = make({ compressionThreshold: 0 });
+      const chunky = make({ compressionThreshold: 0, cookie: { maxSize: 36_864 } });
       const legacy = b.manager({ secret: FALLBACK });
 
       // Ordinary traffic, recording every cookie issued.
