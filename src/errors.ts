@@ -22,7 +22,9 @@ export type SessionErrorCode =
   /** An operation needs a session that exists (was opened from a cookie or saved) but this one does not. */
   | 'SESSION_NOT_FOUND'
   /** The session was destroyed or revoked by another request while this one was using it; nothing was saved. */
-  | 'SESSION_REVOKED';
+  | 'SESSION_REVOKED'
+  /** `saveSync()` / `commitSync()` had to save, but the save needs I/O (server-side storage, revocation, remember-me). */
+  | 'SYNC_UNSUPPORTED';
 
 /**
  * An operational failure of a session operation.

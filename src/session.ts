@@ -12,7 +12,7 @@
  */
 import { base64urlEncode } from './codec/base64url.ts';
 import { Flags } from './codec/header.ts';
-import { encodePayload, type SessionEntry } from './codec/payload.ts';
+import type { SessionEntry } from './codec/payload.ts';
 import { retouch } from './codec/seal.ts';
 import { withoutCookies } from './cookie/parse.ts';
 import { SessionError } from './errors.ts';
@@ -21,13 +21,15 @@ import { assertJsonValue } from './json.ts';
 import { metadataOf } from './metadata.ts';
 import { HEADER_NAMES, type HeaderProperty, type ResolvedOptions, type Timeouts } from './options.ts';
 import { cacheOpenedCookie, effectiveTimeouts, forgetOpenedCookie, storageKeyOf, TIMEOUTS_KEY } from './reader.ts';
+import { ChangeTracker } from './session/changes.ts';
 import { assertName, defineData, REMEMBER_KEY } from './session/data.ts';
 import { assertWithinBudget } from './session/budget.ts';
 import { headerValue } from './session/headers.ts';
-import { closestTimeout, lifetimeLeft, storeTtl, timeRemaining } from './session/lifetime.ts';
+import { closestTimeout, lifetimeLeft, refreshDue, storeTtl, timeRemaining } from './session/lifetime.ts';
 import { cookieLines, expiredLines, firstChunkLine, isSessionCookie, type CookieLine } from './session/lines.ts';
 import { deleteRecord, revokedError, revokeReplaced, subjectsOf, writeRememberRecord, writeSessionRecord } from './session/records.ts';
-import { cookieFlags, sealRememberCookie, sealSessionCookie, type SealedRemember } from './session/sealing.ts';
+import { saveIsSync, sealSave, syncUnsupported, type SealedSave } from './session/save.ts';
+import { sealRememberCookie, type SealedRemember } from './session/sealing.ts';
 import { currentCookieOf, type CurrentCookie, type RememberCookie, type SessionInit, type SessionState, type TimeRemaining } from './session/types.ts';
 import type { StorageMetadata } from './storage/types.ts';
 
@@ -62,6 +64,8 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
   /** The subject changed since the session was loaded: the next save rotates the id (fixation). */
   #rotate = false;
   #rememberChunks: number;
+  /** What changed since the session was opened or last saved. */
+  readonly #changes = new ChangeTracker();
 
   /** @internal Sessions are created by `SessionManager.open()` and `start()`. */
   constructor(options: ResolvedOptions, exchange: HttpExchange, init: SessionInit) {
@@ -103,7 +107,9 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
   get<K extends keyof Data & string>(name: K): Data[K] | undefined {
     this.#assertUsable();
     const data = this.#entry.data;
-    return (Object.hasOwn(data, name) && !name.startsWith('@') ? data[name] : undefined) as Data[K] | undefined;
+    const value = Object.hasOwn(data, name) && !name.startsWith('@') ? data[name] : undefined;
+    this.#changes.handOut(data, value);
+    return value as Data[K] | undefined;
   }
 
   /**
@@ -119,6 +125,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     if (value === undefined) return this.remove(name);
     assertJsonValue(name, value);
     defineData(this.#entry.data, name, value);
+    this.#changes.mark();
     return this;
   }
 
@@ -129,7 +136,9 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
   remove(name: keyof Data & string): this {
     this.#assertUsable();
     assertName(name);
+    if (!Object.hasOwn(this.#entry.data, name)) return this;
     delete this.#entry.data[name];
+    this.#changes.mark();
     return this;
   }
 
@@ -147,13 +156,20 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
 
   /** Iterates `[name, value]` pairs. */
   *[Symbol.iterator](): IterableIterator<[keyof Data & string, Data[keyof Data & string]]> {
-    for (const name of this.names()) yield [name, this.#entry.data[name] as Data[keyof Data & string]];
+    const data = this.#entry.data;
+    for (const name of this.names()) {
+      const value = data[name];
+      this.#changes.handOut(data, value);
+      yield [name, value as Data[keyof Data & string]];
+    }
   }
 
   /** Removes every attribute (timeout overrides are kept). */
   clear(): this {
     this.#assertUsable();
-    for (const name of this.names()) delete this.#entry.data[name];
+    const names = this.names();
+    for (const name of names) delete this.#entry.data[name];
+    if (names.length > 0) this.#changes.mark();
     return this;
   }
 
@@ -181,6 +197,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     }
     this.clear();
     for (const [name, value] of Object.entries(data)) if (value !== undefined) defineData(this.#entry.data, name, structuredClone(value));
+    this.#changes.mark();
     return this;
   }
 
@@ -227,7 +244,9 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
   setAudience(audience: string): this {
     this.#assertUsable();
     if (typeof audience !== 'string' || audience === '') throw new TypeError('audience expected a non-empty string');
-    this.#entries = this.#entries.filter((e) => e === this.#entry || e.audience !== audience);
+    const entries = this.#entries.filter((e) => e === this.#entry || e.audience !== audience);
+    if (audience !== this.#entry.audience || entries.length !== this.#entries.length) this.#changes.mark();
+    this.#entries = entries;
     this.#entry.audience = audience;
     return this;
   }
@@ -245,8 +264,10 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
   setSubject(subject: string | undefined): this {
     this.#assertUsable();
     if (subject !== undefined && typeof subject !== 'string') throw new TypeError('subject expected a string or undefined');
-    if (subject !== this.#entry.subject && this.#current !== undefined) this.#rotate = true;
+    if (subject === this.#entry.subject) return this;
+    if (this.#current !== undefined) this.#rotate = true;
     this.#entry.subject = subject;
+    this.#changes.mark();
     return this;
   }
 
@@ -265,6 +286,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     if (typeof remember !== 'boolean') throw new TypeError('remember expected a boolean');
     this.#remember = remember;
     defineData(this.#entry.data, REMEMBER_KEY, remember);
+    this.#changes.mark();
     return this;
   }
 
@@ -299,6 +321,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     const value = seconds <= 0 ? 0 : Math.min(Math.floor(seconds), max);
     const own = { ...this.timeouts, [name]: value };
     defineData(this.#entry.data, TIMEOUTS_KEY, { idling: own.idling, rolling: own.rolling, absolute: own.absolute });
+    this.#changes.mark();
     return this;
   }
 
@@ -338,6 +361,81 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
   }
 
   /**
+   * True when anything the next save would persist changed since the session was opened or last saved:
+   * attributes (`set`, `remove`, `clear`, `setData`, or an object read with `get` and changed in place),
+   * subject, audience, timeouts, the remember choice. A `set` to an equal value counts as a change.
+   * False right after a successful save; `touch()` does not change it.
+   */
+  get isModified(): boolean {
+    return this.#changes.isModified(this.#entry.data);
+  }
+
+  /**
+   * True when a save needs no I/O, so that {@link saveSync} can do it: cookie storage (no `storage`
+   * option), no remember cookie to issue (its PBKDF2 key is derived off the event loop), and no
+   * `revocation` store this save would write to (a session the client holds no cookie of yet writes none).
+   */
+  get canSaveSync(): boolean {
+    return saveIsSync(this.#o, this.remember, this.#current !== undefined);
+  }
+
+  /**
+   * The same as {@link save}, synchronously: for cookie storage, where sealing and writing the cookie is
+   * all a save does. For a last-chance hook that cannot await (e.g. just before headers go out).
+   * @throws SessionError `'SYNC_UNSUPPORTED'` when {@link canSaveSync} is false (nothing is written), and
+   *   the errors of {@link save}: `'HEADERS_SENT'`, `'SESSION_TOO_LARGE'`, `'SESSION_CLOSED'`
+   * @example
+   * session.set('theme', 'dark');
+   * session.saveSync();
+   */
+  saveSync(): void {
+    this.#assertUsable();
+    const o = this.#o;
+    if (!this.canSaveSync) throw syncUnsupported(o, this.remember);
+    this.#x.assertWritable();
+    const sealed = this.#sealNow(Math.floor(o.now()));
+    assertWithinBudget(o, sealed.lines, undefined);
+    this.#sent(sealed, undefined, undefined);
+    this.#state = 'open';
+  }
+
+  /**
+   * What an adapter calls when the response is about to go out: saves when {@link isModified}, else
+   * {@link refresh}es (a touch or a save when the thresholds say so). A closed session (destroyed,
+   * logged out, closed) commits nothing.
+   * @returns `'saved'`, `'touched'` or `'none'`
+   * @throws SessionError as {@link save}
+   * @example
+   * const session = await sessions.start(req, res);
+   * // ... the handler ...
+   * await session.commit();
+   * res.end();
+   */
+  async commit(): Promise<'saved' | 'touched' | 'none'> {
+    if (this.#state === 'closed') return 'none';
+    if (!this.isModified) return this.refresh();
+    await this.save();
+    return 'saved';
+  }
+
+  /**
+   * The same as {@link commit}, synchronously.
+   * @returns `'saved'`, `'touched'` or `'none'`
+   * @throws SessionError `'SYNC_UNSUPPORTED'` only when it has to save and {@link canSaveSync} is false
+   *   (nothing is written then), and the errors of {@link saveSync}
+   */
+  commitSync(): 'saved' | 'touched' | 'none' {
+    if (this.#state === 'closed') return 'none';
+    const due = this.isModified ? 'save' : this.#refreshDue();
+    if (due === 'save') {
+      this.saveSync();
+      return 'saved';
+    }
+    if (due === 'touch') this.touch();
+    return due === 'touch' ? 'touched' : 'none';
+  }
+
+  /**
    * Gives the session a new id now, keeping its data and creation time: call it on login or any privilege
    * change to prevent fixation. With server-side storage the old record is deleted at once (no
    * `staleTtl` window), so the old cookie stops working. With cookie storage a copy of the old cookie
@@ -372,20 +470,19 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
    */
   async refresh(): Promise<'saved' | 'touched' | 'none'> {
     this.#assertUsable();
-    const c = this.#current;
-    if (c === undefined) return 'none';
-    const t = this.timeouts;
-    if (t.rolling === 0 && t.idling === 0) return 'none';
-    const elapsed = Math.floor(this.#o.now()) - c.creationTime - c.rollingOffset;
-    if (t.rolling > 0 && elapsed > Math.ceil(t.rolling * 0.75)) {
+    const due = this.#refreshDue();
+    if (due === 'save') {
       await this.save();
       return 'saved';
     }
-    if (t.idling > 0 && elapsed - c.idlingOffset > this.#o.touchThreshold) {
-      this.touch();
-      return 'touched';
-    }
-    return 'none';
+    if (due === 'touch') this.touch();
+    return due === 'touch' ? 'touched' : 'none';
+  }
+
+  /** What {@link refresh} would do now. */
+  #refreshDue(): 'save' | 'touch' | 'none' {
+    const c = this.#current;
+    return c === undefined ? 'none' : refreshDue(this.timeouts, c, Math.floor(this.#o.now()), this.#o.touchThreshold);
   }
 
   /**
@@ -474,7 +571,9 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
   // ---------------------------------------------------------------- saving
 
   /**
-   * Seals the entries under a fresh session id and writes the cookie (and record).
+   * Seals the entries under a fresh session id and writes the cookie (and record). Only the store and
+   * revocation calls (and the remember cookie's key derivation) are awaited: sealing and writing the
+   * lines are {@link #sealNow} and {@link #sent}, which `saveSync()` runs alone.
    * @param regenerate - delete the previous record at once instead of keeping it `staleTtl` seconds
    */
   async #save(regenerate: boolean): Promise<void> {
@@ -489,39 +588,65 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     if (prev !== undefined && o.revocation !== undefined && (await o.revocation.isRevoked(prev.sid, prev.creationTime, subjectsOf(this.#entries), now))) {
       throw revokedError();
     }
+    const sealed = this.#sealNow(now);
+    const { sid, creationTime, encoded } = sealed;
+
+    // Prepare the remember cookie before writing anything, so a failure leaves the response untouched.
+    const previousRemember = this.#rememberCookie;
+    const rememberCookie = this.remember ? await sealRememberCookie(o, this.#x, encoded, previousRemember?.creationTime ?? now, now) : undefined;
+    assertWithinBudget(o, sealed.lines, rememberCookie?.lines);
+
+    const storageKey = o.storage !== undefined ? await this.#storeSession(sealed.sealed.payload, sid, prev, dropOld, now, creationTime) : undefined;
+    if (rememberCookie !== undefined) await this.#commitRemember(rememberCookie, previousRemember, dropOld, now);
+    else if (o.storage !== undefined && previousRemember?.storageKey !== undefined) {
+      // Remember-me is off: the record of the remember cookie the client holds goes (its cookie expires below).
+      await deleteRecord(o, o.rememberName, previousRemember.storageKey, now, () => this.#metadata());
+    }
+    if (prev !== undefined && !(dropOld && o.storage !== undefined)) await revokeReplaced(o, prev, this.timeouts, dropOld, now);
+    this.#sent(sealed, storageKey, rememberCookie);
+  }
+
+  /**
+   * The synchronous first half of a save: filters the entries (`enforceSameSubject`) and seals them under
+   * a fresh id, writing nothing.
+   * @param now - Unix seconds (whole)
+   */
+  #sealNow(now: number): SealedSave & { readonly version: number } {
+    const o = this.#o;
     if (o.enforceSameSubject) {
       const subject = this.#entry.subject;
       this.#entries = this.#entries.filter((e) => e === this.#entry || e.subject === subject);
     }
+    const prev = this.#current;
     // A session id is sealed at most once, even if this save fails later: no (key, IV) pair is reused.
     const sid = (prev === undefined ? this.#pendingSid : undefined) ?? o.randomBytes(32);
     this.#pendingSid = undefined;
-    const creationTime = prev === undefined ? now : prev.creationTime;
-    const rollingOffset = prev === undefined ? 0 : now - creationTime;
-    const encoded = encodePayload(this.#entries, o.compressionThreshold);
-    const remember = this.remember;
-    const flags = cookieFlags(o, encoded.deflated) | (!remember && this.#remember === false ? Flags.forget : 0);
-    const sealed = sealSessionCookie(o, this.#x, { sid, creationTime, rollingOffset, flags, plaintext: encoded.bytes });
+    const forget = !this.remember && this.#remember === false;
+    const version = this.#changes.version;
+    return { ...sealSave(o, this.#x, { entries: this.#entries, prev, sid, forget, now }), version };
+  }
 
-    // Prepare the remember cookie before writing anything, so a failure leaves the response untouched.
-    const previousRemember = this.#rememberCookie;
-    const rememberCookie = remember ? await sealRememberCookie(o, this.#x, encoded, previousRemember?.creationTime ?? now, now) : undefined;
-
-    const lines = cookieLines(o, o.cookieName, sealed, '');
-    assertWithinBudget(o, lines, rememberCookie?.lines);
-    const storageKey = o.storage !== undefined ? await this.#storeSession(sealed.payload, sid, prev, dropOld, now, creationTime) : undefined;
-    if (rememberCookie !== undefined) await this.#commitRemember(rememberCookie, previousRemember, dropOld, now);
-    if (prev !== undefined && !(dropOld && o.storage !== undefined)) await revokeReplaced(o, prev, this.timeouts, dropOld, now);
+  /**
+   * The synchronous last step of a save, once every store write succeeded: sends the session cookie's
+   * lines (and the remember cookie's, or expires it), and makes the sealed cookie the current one.
+   * @param s - the sealed save
+   * @param storageKey - its record's key, with server-side storage
+   * @param r - the remember cookie stored with it, when remember-me is on
+   */
+  #sent(s: SealedSave & { readonly version: number }, storageKey: string | undefined, r: SealedRemember | undefined): void {
+    const o = this.#o;
+    const prev = this.#current;
     this.#rotate = false;
-
-    this.#chunks = this.#replaceChunks(o.cookieName, lines, this.#chunks);
-    if (rememberCookie !== undefined) this.#rememberChunks = this.#replaceChunks(o.rememberName, rememberCookie.lines, this.#rememberChunks);
-    else if (this.#rememberSent || this.#rememberCookie !== undefined) await this.#dropRemember(now);
+    this.#chunks = this.#replaceChunks(o.cookieName, s.lines, this.#chunks);
+    if (r !== undefined) this.#rememberChunks = this.#replaceChunks(o.rememberName, r.lines, this.#rememberChunks);
+    else if (this.#rememberSent || this.#rememberCookie !== undefined) this.#dropRemember();
 
     // The next request presents this cookie: it opens from the cache, without a MAC check or decryption.
-    cacheOpenedCookie(o, 'session', sealed, encoded.json);
+    cacheOpenedCookie(o, 'session', s.sealed, s.encoded.json);
     if (prev !== undefined) forgetOpenedCookie(o, 'session', prev.header);
-    this.#current = { header: sealed.raw.header, sid, creationTime, rollingOffset, idlingOffset: 0, flags, macKey: sealed.macKey, payload: sealed.payload, storageKey };
+    const { sealed } = s;
+    this.#current = { header: sealed.raw.header, sid: s.sid, creationTime: s.creationTime, rollingOffset: s.rollingOffset, idlingOffset: 0, flags: s.flags, macKey: sealed.macKey, payload: sealed.payload, storageKey };
+    this.#changes.saved(s.version, this.#entry.data);
     if (o.responseHeaders.length > 0) this.setHeaders();
   }
 
@@ -541,7 +666,10 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     return key;
   }
 
-  /** Stores the sealed remember cookie, ends the one it replaces, and makes it the client's. */
+  /**
+   * Stores the sealed remember cookie, ends the one it replaces, and makes it the client's (its lines are
+   * sent by {@link #sent}).
+   */
   async #commitRemember(r: SealedRemember, previous: RememberCookie | undefined, rotate: boolean, now: number): Promise<void> {
     const metadata = (): StorageMetadata | undefined => this.#metadata();
     await writeRememberRecord(this.#o, { key: r.storageKey, payload: r.payload, maxAge: r.maxAge, now, previous, rotate, metadata });
@@ -551,11 +679,9 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     this.#rememberSent = true;
   }
 
-  /** Remember-me is off: deletes the remember record and expires the remember cookie the client holds. */
-  async #dropRemember(now: number): Promise<void> {
+  /** Remember-me is off: expires the remember cookie the client holds (its record, if any, is deleted by then). */
+  #dropRemember(): void {
     const o = this.#o;
-    const r = this.#rememberCookie;
-    if (o.storage !== undefined && r?.storageKey !== undefined) await deleteRecord(o, o.rememberName, r.storageKey, now, () => this.#metadata());
     this.#send(expiredLines(o, o.rememberName, 1, Math.max(this.#rememberChunks, 1)));
     this.#rememberChunks = 0;
     this.#rememberCookie = undefined;

@@ -69,3 +69,27 @@ export function closestTimeout(r: TimeRemaining): number | undefined {
   for (const v of [r.idling, r.rolling, r.absolute]) if (v !== undefined && (min === undefined || v < min)) min = v;
   return min;
 }
+
+/** The times of the cookie a client holds, as `refresh` weighs them. */
+export interface HeldTimes {
+  readonly creationTime: number;
+  readonly rollingOffset: number;
+  readonly idlingOffset: number;
+}
+
+/**
+ * What keeping a session alive calls for now (`refresh`, `commit`): a save (new id) when more than 3/4
+ * of the rolling timeout has passed, else a touch when more than `touchThreshold` seconds passed since
+ * the last touch, else nothing.
+ * @param t - the timeouts in force
+ * @param c - the held cookie's times
+ * @param now - Unix seconds (whole)
+ * @param touchThreshold - seconds between touches
+ */
+export function refreshDue(t: Timeouts, c: HeldTimes, now: number, touchThreshold: number): 'save' | 'touch' | 'none' {
+  if (t.rolling === 0 && t.idling === 0) return 'none';
+  const elapsed = now - c.creationTime - c.rollingOffset;
+  if (t.rolling > 0 && elapsed > Math.ceil(t.rolling * 0.75)) return 'save';
+  if (t.idling > 0 && elapsed - c.idlingOffset > touchThreshold) return 'touch';
+  return 'none';
+}
