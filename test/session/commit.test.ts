@@ -228,6 +228,19 @@ describe('Session.saveSync and canSaveSync', () => {
     await visit(client, m, (s) => assert.equal(s.get('n'), 1));
   });
 
+  it('with memoryStorage(), switching remember-me off deletes the remember record: the old remember cookie restores nothing', async () => {
+    const m = bed({ storage: memoryStorage() }).manager();
+    const client = new Client();
+    await visit(client, m, (s) => s.set('n', 1).setRemember(true).save());
+    const remembered = new Client(`remember=${client.jar.get('remember')}`);
+    await visit(client, m, async (s) => {
+      s.setRemember(false);
+      assert.equal(await s.commit(), 'saved');
+    });
+    assert.equal(client.jar.has('remember'), false);
+    await visit(remembered, m, (s) => assert.equal(s.isNew, true));
+  });
+
   it('throws SESSION_CLOSED after destroy and HEADERS_SENT when the response has gone', async () => {
     const m = bed().manager();
     await visit(new Client(), m, async (s) => {
