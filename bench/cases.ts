@@ -39,6 +39,8 @@ export const HTTP_CASES: readonly HttpCase[] = [
   { id: 'httpsession-memory', label: 'httpsession, memory store', group: 'httpsession', step: 1, note: 'cookie holds the header; a new record per save, the old one kept `staleTtl`' },
   { id: 'httpsession-redis', label: 'httpsession, Redis store', group: 'httpsession', step: 1, note: 'node-redis 5; a new record per save, the old one shortened to `staleTtl`' },
   { id: 'express-session-redis', label: 'express-session + connect-redis', group: 'peer', step: 1, note: 'in Express 5; connect-redis 9 over node-redis 5' },
+  { id: 'httpsession-postgres', label: 'httpsession, PostgreSQL store', group: 'httpsession', step: 1, note: 'pg 8 Pool; a new row per save, the old one shortened to `staleTtl`, one statement' },
+  { id: 'express-session-postgres', label: 'express-session + connect-pg-simple', group: 'peer', step: 1, note: 'in Express 5; connect-pg-simple 10 over pg 8' },
   { id: 'express-session-memory', label: 'express-session, MemoryStore', group: 'peer', step: 1, note: 'in Express 5; explicit `req.session.save()`' },
   { id: 'iron-session', label: 'iron-session', group: 'peer', step: 1, note: 'on node:http; re-sealed on every save' },
   { id: 'cookie-session', label: 'cookie-session', group: 'peer', step: 1, note: 'on node:http; signed, not encrypted (two cookies)' },

@@ -115,6 +115,18 @@ declare module 'connect-redis' {
   }
 }
 
+declare module 'connect-pg-simple' {
+  import type session from 'express-session';
+
+  function connectPgSimple(s: typeof session): new (options: {
+    pool: unknown;
+    tableName?: string;
+    createTableIfMissing?: boolean;
+    pruneSessionInterval?: number | false;
+  }) => session.Store;
+  export default connectPgSimple;
+}
+
 declare module 'iron-session' {
   import type { IncomingMessage, ServerResponse } from 'node:http';
 

@@ -26,6 +26,18 @@ export const SECRET = 'bench-secret-4f8a9c1e7b2d6e0a3c5f9b8d7e6a1c2b4d';
 /** Where the Redis cases connect: a database of its own, so the bench never meets the tests' keys. */
 export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/11';
 
+/** Where the PostgreSQL cases connect (trust auth on the test machine). */
+export const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/**
+ * A table name of one SQL bench server: its own per process (tests and other runs share the server), and
+ * dropped again on stop.
+ * @param label - who the table is for, e.g. `'httpsession'`
+ */
+export function sqlBenchTable(label: string): string {
+  return `bench_${label}_${process.pid}`;
+}
+
 /** Key prefix of every Redis record the bench writes, removed again on stop. */
 export const REDIS_PREFIX = 'httpsession-bench';
 

@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type * as Core from '../../src/index.ts';
 import type * as File from '../../src/storage/file.ts';
 import type * as Memory from '../../src/storage/memory.ts';
+import type * as Postgres from '../../src/storage/postgres.ts';
 import type * as Redis from '../../src/storage/redis.ts';
 import { reply } from './common.ts';
 
@@ -19,6 +20,7 @@ export const { createSessionManager } = await from<typeof Core>('../../dist/inde
 export const { fileStorage } = await from<typeof File>('../../dist/storage/file.js', '../../src/storage/file.ts');
 export const { memoryStorage } = await from<typeof Memory>('../../dist/storage/memory.js', '../../src/storage/memory.ts');
 export const { redisStorage } = await from<typeof Redis>('../../dist/storage/redis.js', '../../src/storage/redis.ts');
+export const { postgresStorage, createPostgresSchema } = await from<typeof Postgres>('../../dist/storage/postgres.js', '../../src/storage/postgres.ts');
 
 /** The part of a session manager the counting handler uses. */
 interface Manager {

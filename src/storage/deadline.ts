@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { SessionError } from '../errors.ts';
 
 /** What a body can ask about its own call: past the deadline, it must send nothing more. */
 export interface Deadline {
@@ -118,4 +119,30 @@ export function deadlines(ms: number, name: string): WithDeadline {
         },
       );
     });
+}
+
+/** Runs one operation of a store: its I/O under the store's deadline, any failure a `STORAGE_ERROR`. */
+export type StorageIo = <T>(op: string, body: (deadline: Deadline) => Promise<T>) => Promise<T>;
+
+/**
+ * Creates the I/O runner of one store: every call under the store's {@link deadlines}, and any failure
+ * (the client's error, or the deadline's `TimeoutError`) rejected as a `SessionError` of code
+ * `'STORAGE_ERROR'` naming the store, with the failure as `cause`. Only I/O goes through it: argument
+ * errors stay `TypeError`/`RangeError`.
+ * @param name - the store's name, e.g. `'postgres'`
+ * @param ms - the deadline of every call, in milliseconds; `0` for none
+ * @returns a function running one operation; `op` completes the message "<name> storage failed to <op>"
+ * @example
+ * const io = storageIo('postgres', 5000);
+ * const rows = await io('read a session', () => query(GET, [key]));
+ */
+export function storageIo(name: string, ms: number): StorageIo {
+  const withDeadline = deadlines(ms, name);
+  return async (op, body) => {
+    try {
+      return await withDeadline(body);
+    } catch (cause) {
+      throw new SessionError('STORAGE_ERROR', `${name} storage failed to ${op}`, { storage: name, cause });
+    }
+  };
 }

@@ -148,3 +148,51 @@ function describeText(value: unknown): string {
 export function describeType(value: unknown): string {
   return value === null ? 'null' : typeof value === 'number' ? String(value) : typeof value;
 }
+
+/**
+ * Validates the `options` argument of a store factory: a non-null object.
+ * @param options - the argument, as received
+ * @throws TypeError when it is not an object
+ * @example
+ * checkOptionsObject(options);
+ */
+export function checkOptionsObject(options: unknown): asserts options is object {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`"options" expected an object, got ${describeType(options)}`);
+  }
+}
+
+/**
+ * Validates a store's `timeout` option: a non-negative integer of milliseconds (`0` turns the deadline off).
+ * @param timeout - the option, as received (`undefined` takes `fallback`)
+ * @param fallback - the default
+ * @returns the timeout in milliseconds
+ * @throws TypeError when it is not a number
+ * @throws RangeError when it is negative or not an integer
+ * @example
+ * const ms = checkTimeoutOption(options.timeout, 5000);
+ */
+export function checkTimeoutOption(timeout: unknown, fallback: number): number {
+  if (timeout === undefined) return fallback;
+  if (typeof timeout !== 'number') throw new TypeError(`"timeout" expected a number of milliseconds, got ${describeType(timeout)}`);
+  if (!Number.isSafeInteger(timeout) || timeout < 0) {
+    throw new RangeError(`"timeout" expected a non-negative integer of milliseconds, got ${timeout}`);
+  }
+  return timeout;
+}
+
+/**
+ * Validates a boolean option.
+ * @param value - the option, as received (`undefined` takes `fallback`)
+ * @param option - its name, for the message
+ * @param fallback - the default
+ * @returns the value
+ * @throws TypeError when it is not a boolean
+ * @example
+ * const closeClient = checkBooleanOption(options.closeClient, 'closeClient', false);
+ */
+export function checkBooleanOption(value: unknown, option: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new TypeError(`"${option}" expected a boolean, got ${describeType(value)}`);
+  return value;
+}

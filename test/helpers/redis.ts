@@ -118,7 +118,7 @@ export function ioredisTarget(): { host: string; port: number; username?: string
 }
 
 /** On CI a missing prerequisite fails the run; elsewhere the tests skip with `reason`. */
-function skipOrFail(reason: string): string {
+export function skipOrFail(reason: string): string {
   if (process.env.CI === 'true') throw new Error(`${reason} (CI=true: refusing to skip)`);
   return reason;
 }
@@ -155,7 +155,7 @@ export function redisServerSkipReason(): string | undefined {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Thrown by a `waitFor` check to give up at once (the process being waited for died). */
-class GiveUp extends Error {}
+export class GiveUp extends Error {}
 
 /** Polls `check` until it returns true; rejects with `what` (and the last error) after `timeoutMs`. */
 export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 15_000, intervalMs = 50): Promise<void> {

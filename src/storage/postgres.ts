@@ -1,0 +1,336 @@
+/**
+ * A PostgreSQL session store (spec 5.1, 5.4) over lua-resty-session's postgres tables, so a Node service
+ * and an OpenResty service can share one database.
+ *
+ * Design choices, and why:
+ * - The client is injected, never imported: a `pg` Pool (or Client) you made, or a `postgres` (porsager)
+ *   `sql` instance. Both reach the same few statements through one small function: `pg`'s
+ *   `query({ name, text, values })` (named, so each connection parses and plans a statement once) or
+ *   `postgres`'s `sql.unsafe(text, values, { prepare: true })`.
+ * - The tables are lua's (`sessions(sid, name, data, exp)` and `sessions_meta(aud, sub, sid)` with a
+ *   cascading foreign key), plus a `version` column reserved for compare-and-set saves. They are created
+ *   by {@link createPostgresSchema} or the shipped `sql/postgres.sql`, when you deploy, never by the
+ *   store itself. One table holds a key once, whatever the namespace (the primary key is lua's `sid`),
+ *   and reads match the namespace too.
+ * - Expiry is the `exp` column, checked against the `now` every call receives (a record is live while
+ *   `now < exp`), so a fixed clock drives it as it drives the memory store. Nothing deletes expired rows
+ *   behind your back: schedule {@link PostgresStorage.sweep}.
+ * - Every call is one statement, so one round trip: a save that replaces a record writes the new row,
+ *   shortens the old one and moves the subject index in one statement (data-modifying CTEs), atomically:
+ *   a failed save leaves the previous record as it was.
+ * - Bounded latency: a deadline per call (`timeout`, default 5 s), because a server that accepts a query
+ *   and never answers is otherwise waited on forever. Give the pool its own `connectionTimeoutMillis`
+ *   and `query_timeout` too, so a hung connection goes back to it (docs/storage/postgres.md).
+ *
+ * @module
+ */
+import type { Storage, StorageMetadata, StorageSetInput, StorageSetResult } from './types.ts';
+import { storageIo } from './deadline.ts';
+import { checkSqlOptions, closedError, namespaceClash, quoteTable, type TableName } from './sql.ts';
+import { checkKey, checkMetadata, checkNamePart, checkNamespace, checkSetInput, checkTime, describeType } from './validate.ts';
+
+/** The shape of a `pg` (node-postgres 8) `Pool` or `Client` used by this store. */
+export interface PgClientLike {
+  /** Runs one statement; `name` makes it a prepared statement, parsed once per connection. */
+  query(config: { name?: string; text: string; values?: unknown[] }): Promise<{ rows: unknown[] }>;
+  /** Closes the pool or client (only called with `closeClient: true`). */
+  end(): Promise<void>;
+}
+
+/** The shape of a `postgres` (porsager, v3) `sql` instance used by this store. */
+export interface PostgresJsLike {
+  /** Runs one statement with bound parameters; `prepare: true` keeps it prepared per connection. */
+  unsafe(text: string, values?: unknown[], options?: { prepare?: boolean }): PromiseLike<unknown[]>;
+  /** Closes its connections (only called with `closeClient: true`). */
+  end(options?: { timeout?: number }): Promise<void>;
+}
+
+/** Any client {@link postgresStorage} accepts. */
+export type PostgresClientLike = PgClientLike | PostgresJsLike;
+
+/** Options of {@link postgresStorage}. */
+export interface PostgresStorageOptions {
+  /**
+   * A `pg` Pool (or Client) or a `postgres` (porsager) `sql` instance you created. With `pg`, attach an
+   * `'error'` listener to the pool: it emits one when an idle connection drops, and an unhandled
+   * `'error'` event ends the process.
+   */
+  readonly client: PostgresClientLike;
+  /** The records table, `name` or `schema.name`. Default `sessions` (lua-resty-session's). */
+  readonly table?: string | undefined;
+  /** The subject index table. Default `<table>_meta` (`sessions_meta`, lua-resty-session's). */
+  readonly metaTable?: string | undefined;
+  /** End the client on `close()`. Default `false`: the client is yours and stays open. */
+  readonly closeClient?: boolean | undefined;
+  /**
+   * Milliseconds after which a call rejects with `STORAGE_ERROR` even if PostgreSQL has not answered;
+   * `0` turns the deadline off. Default 5000. A statement already sent may still complete afterwards.
+   */
+  readonly timeout?: number | undefined;
+}
+
+/** Options of {@link sweep}. */
+export interface SweepOptions {
+  /** Rows older than this (Unix seconds) are deleted. Default: the current time. */
+  readonly now?: number | undefined;
+  /** The most rows deleted by one call (a bounded transaction); default 10 000. Call again while it returns this many. */
+  readonly limit?: number | undefined;
+}
+
+/** The store returned by {@link postgresStorage}. */
+export interface PostgresStorage extends Storage {
+  /** Lists the live keys of one audience + subject with their expiry (Unix seconds). */
+  readMetadata(namespace: string, audience: string, subject: string, now: number): Promise<Map<string, number>>;
+  /**
+   * Deletes expired records (their index rows go with them, by the foreign key); resolves to how many.
+   * Expired records are never read, so this only reclaims space: schedule it (every few minutes).
+   */
+  sweep(options?: SweepOptions): Promise<number>;
+  /** Stops using the client (and ends it with `closeClient: true`); later calls reject. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** One statement of the store: its text, and the name it is prepared under. */
+interface Statement {
+  readonly name: string;
+  readonly text: string;
+}
+
+/** Runs a statement with bound values; resolves to its rows. */
+type Query = (statement: Statement, values: unknown[]) => Promise<Array<Record<string, unknown>>>;
+
+const DEFAULT_SWEEP_LIMIT = 10_000;
+const NAME = 'postgres';
+
+/**
+ * Creates a PostgreSQL store over a client you own. The tables must exist: {@link createPostgresSchema}.
+ * @param options - `client` (required), `table`, `metaTable`, `closeClient`, `timeout`
+ * @returns a plain object implementing {@link Storage}, plus `readMetadata`, `sweep` and `close`
+ * @throws TypeError when `client` is neither a `pg` Pool/Client nor a `postgres` sql instance, or an option has the wrong type
+ * @throws RangeError when a table name is malformed or `timeout` is negative
+ * @example
+ * import pg from 'pg';
+ * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, connectionTimeoutMillis: 2000, query_timeout: 5000 });
+ * pool.on('error', (err) => log.warn(`postgres: ${err.message}`));
+ * const storage = postgresStorage({ client: pool });
+ * const sessions = createSessionManager({ secret, storage });
+ * setInterval(() => void storage.sweep().catch(() => {}), 5 * 60_000).unref();
+ */
+export function postgresStorage(options: PostgresStorageOptions): PostgresStorage {
+  const { table, metaTable, closeClient, timeout } = checkSqlOptions(options);
+  const client = checkClient(options.client);
+  const query = adapt(client);
+  const sql = statements(quoteTable(table, '"'), quoteTable(metaTable, '"'));
+  const io = storageIo(NAME, timeout);
+  let closed = false;
+  const ensureOpen = (): void => {
+    if (closed) throw closedError(NAME);
+  };
+
+  return {
+    name: NAME,
+    async set(input: StorageSetInput): Promise<StorageSetResult | undefined> {
+      ensureOpen();
+      checkSetInput(input);
+      const { statement, values, reports } = setStatement(sql, input);
+      const [row] = await io('save a session', () => query(statement, values));
+      if (row === undefined || Number(row.written) !== 1) throw namespaceClash(NAME);
+      return reports ? { oldKeyLive: Number(row.live) === 1 } : undefined;
+    },
+    async get(namespace: string, key: string, now: number): Promise<string | null> {
+      ensureOpen();
+      checkNamespace(namespace);
+      checkKey(key, 'key');
+      checkTime(now, 'now');
+      const [row] = await io('read a session', () => query(sql.get, [key, namespace, now]));
+      return row === undefined || row.data === null ? null : String(row.data);
+    },
+    async delete(namespace: string, key: string, now: number, metadata?: StorageMetadata): Promise<void> {
+      ensureOpen();
+      checkNamespace(namespace);
+      checkKey(key, 'key');
+      checkTime(now, 'now');
+      // The index rows go with the record (ON DELETE CASCADE), so `metadata` needs no statement of its own.
+      if (metadata !== undefined) checkMetadata(metadata);
+      await io('delete a session', () => query(sql.delete, [key, namespace]));
+    },
+    async readMetadata(namespace: string, audience: string, subject: string, now: number): Promise<Map<string, number>> {
+      ensureOpen();
+      checkNamespace(namespace);
+      checkNamePart(audience, 'audience');
+      checkNamePart(subject, 'subject');
+      checkTime(now, 'now');
+      const rows = await io('read session metadata', () => query(sql.readMetadata, [audience, subject, namespace, now]));
+      return new Map(rows.map((r) => [String(r.sid), Number(r.exp)]));
+    },
+    async sweep(sweepOptions: SweepOptions = {}): Promise<number> {
+      ensureOpen();
+      const { now, limit } = checkSweep(sweepOptions);
+      const [row] = await io('sweep expired sessions', () => query(sql.sweep, [now, limit]));
+      return Number(row?.deleted ?? 0);
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      if (closeClient) await client.end();
+    },
+  };
+}
+
+/** The statements of one store, built once with its quoted table names. */
+interface Statements {
+  readonly get: Statement;
+  readonly delete: Statement;
+  readonly readMetadata: Statement;
+  readonly sweep: Statement;
+  /** Saves, by [replaces another key][with metadata]. */
+  readonly set: readonly [readonly [Statement, Statement], readonly [Statement, Statement]];
+}
+
+/**
+ * The SQL of one store. Parameters are always bound, table names checked and quoted. Times are Unix
+ * seconds, possibly fractional (`to_timestamp(float8)`), so the column's time zone never matters.
+ */
+function statements(t: string, m: string): Statements {
+  // Every save binds $1 key, $2 namespace, $3 value, $4 expiry, $5 now, then the old key and its new
+  // expiry (now + staleTtl) when it replaces one, then the audiences and subjects when it has metadata.
+  // A key may be rewritten by its own namespace only, or once its record has expired.
+  const upsert = `INSERT INTO ${t} AS t (sid, name, data, exp) VALUES ($1::text, $2::text, $3::text, to_timestamp($4::float8))
+    ON CONFLICT (sid) DO UPDATE SET name = EXCLUDED.name, data = EXCLUDED.data, exp = EXCLUDED.exp
+    WHERE t.name = EXCLUDED.name OR t.exp <= to_timestamp($5::float8) RETURNING 1`;
+  // The old record is shortened, never extended, and was live when it had not expired. An UPDATE re-reads
+  // a row that a concurrent statement changed, so a record deleted meanwhile is reported gone.
+  const shorten = `UPDATE ${t} SET exp = LEAST(exp, to_timestamp($7::float8))
+    WHERE sid = $6::text AND name = $2::text AND exp > to_timestamp($5::float8) RETURNING 1`;
+  const save = (old: boolean, meta: boolean): Statement => {
+    const ctes = [`rec AS (${upsert})`];
+    if (old) ctes.push(`old AS (${shorten})`);
+    if (meta) {
+      const a = old ? 8 : 6;
+      const pairs = `SELECT a, s FROM unnest($${a}::text[], $${a + 1}::text[]) AS x(a, s)`;
+      // Listed only if the record was written; the old key's entries leave the index.
+      ctes.push(`listed AS (INSERT INTO ${m} (aud, sub, sid) SELECT a, s, $1::text FROM (${pairs}) AS p WHERE EXISTS (SELECT 1 FROM rec) ON CONFLICT DO NOTHING)`);
+      if (old) ctes.push(`unlisted AS (DELETE FROM ${m} WHERE sid = $6::text AND (aud, sub) IN (${pairs}))`);
+    }
+    const live = old ? ', (SELECT count(*) FROM old)::int AS live' : '';
+    return named(`WITH ${ctes.join(',\n')}\nSELECT (SELECT count(*) FROM rec)::int AS written${live}`);
+  };
+  return {
+    get: named(`SELECT data FROM ${t} WHERE sid = $1::text AND name = $2::text AND exp > to_timestamp($3::float8)`),
+    delete: named(`DELETE FROM ${t} WHERE sid = $1::text AND name = $2::text`),
+    readMetadata: named(`SELECT m.sid, extract(epoch FROM s.exp)::float8 AS exp FROM ${m} m JOIN ${t} s ON s.sid = m.sid
+      WHERE m.aud = $1::text AND m.sub = $2::text AND s.name = $3::text AND s.exp > to_timestamp($4::float8)`),
+    sweep: named(`WITH d AS (DELETE FROM ${t} WHERE ctid = ANY (ARRAY(SELECT ctid FROM ${t} WHERE exp <= to_timestamp($1::float8) LIMIT $2::int)) RETURNING 1)
+      SELECT count(*)::int AS deleted FROM d`),
+    set: [
+      [save(false, false), save(false, true)],
+      [save(true, false), save(true, true)],
+    ],
+  };
+}
+
+/** A statement run unprepared (DDL). */
+const unprepared = (text: string): Statement => ({ name: '', text });
+
+/** A statement under a name derived from its text: the same text shares one prepared statement per connection. */
+function named(text: string): Statement {
+  // FNV-1a over the text: names stay unique per text (a pool shared by stores of different tables).
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return { name: `httpsession_${(h >>> 0).toString(36)}_${text.length.toString(36)}`, text };
+}
+
+/** The statement and values of one `set`, and whether it reports `oldKeyLive`. */
+function setStatement(sql: Statements, input: StorageSetInput): { statement: Statement; values: unknown[]; reports: boolean } {
+  const { key, namespace, value, now, oldKey, metadata } = input;
+  // With oldKey === key the record was just replaced: shortening it would shorten the new record.
+  const old = oldKey !== undefined && oldKey !== key;
+  const meta = metadata !== undefined && metadata.audiences.length > 0;
+  const values: unknown[] = [key, namespace, value, now + input.ttl, now];
+  if (old) values.push(oldKey, now + (input.staleTtl ?? 0));
+  if (meta) values.push([...metadata.audiences], [...metadata.subjects]);
+  return { statement: sql.set[old ? 1 : 0][meta ? 1 : 0], values, reports: old };
+}
+
+/** One query function for either library. Both resolve to an array of row objects. */
+function adapt(client: PostgresClientLike): Query {
+  if (isPostgresJs(client)) {
+    return async (statement, values) => (await client.unsafe(statement.text, values, { prepare: statement.name !== '' })) as Array<Record<string, unknown>>;
+  }
+  return async ({ name, text }, values) => {
+    const result = await client.query(name === '' ? { text, values } : { name, text, values });
+    return result.rows as Array<Record<string, unknown>>;
+  };
+}
+
+function isPostgresJs(client: PostgresClientLike): client is PostgresJsLike {
+  return typeof (client as Partial<PostgresJsLike>).unsafe === 'function';
+}
+
+function checkClient(client: unknown): PostgresClientLike {
+  const c = client as Record<string, unknown> | null;
+  const callable = typeof c === 'object' || typeof c === 'function';
+  if (!callable || c === null || (typeof c.unsafe !== 'function' && typeof c.query !== 'function')) {
+    throw new TypeError(`"client" expected a pg Pool or Client or a postgres sql instance, got ${describeType(client)}`);
+  }
+  return client as PostgresClientLike;
+}
+
+function checkSweep(options: SweepOptions): { now: number; limit: number } {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`"options" expected an object, got ${describeType(options)}`);
+  const { now = Date.now() / 1000, limit = DEFAULT_SWEEP_LIMIT } = options;
+  checkTime(now, 'now');
+  if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1 || limit > 2 ** 31 - 1) {
+    throw new RangeError(`"limit" expected a positive integer, got ${describeType(limit)}`);
+  }
+  return { now, limit };
+}
+
+/** Options of {@link createPostgresSchema} and {@link postgresSchema}. */
+export interface PostgresSchemaOptions {
+  /** The records table, `name` or `schema.name`. Default `sessions`. */
+  readonly table?: string | undefined;
+  /** The subject index table. Default `<table>_meta`. */
+  readonly metaTable?: string | undefined;
+}
+
+/**
+ * The DDL of the store's tables, as `sql/postgres.sql` ships it for the default names: lua-resty-
+ * session's two tables (an existing lua table gains the `version` column, which lua ignores), an index
+ * on `exp` for the sweep and one on the index's `sid` for the cascade. Idempotent (`IF NOT EXISTS`).
+ * @param options - `table`, `metaTable`
+ * @returns the statements, one per element
+ * @throws RangeError when a table name is malformed
+ * @example
+ * console.log(postgresSchema({ table: 'app.sessions' }).join(';\n'));
+ */
+export function postgresSchema(options: PostgresSchemaOptions = {}): string[] {
+  const { table, metaTable } = checkSqlOptions(options);
+  const t = quoteTable(table, '"');
+  const m = quoteTable(metaTable, '"');
+  const index = (name: TableName, column: string): string => `"${`${name.table}_${column}_idx`.slice(0, 63)}"`;
+  return [
+    `CREATE TABLE IF NOT EXISTS ${t} (\n  sid     TEXT PRIMARY KEY,\n  name    TEXT,\n  data    TEXT,\n  exp     TIMESTAMP WITH TIME ZONE,\n  -- Reserved for compare-and-set saves: not read or written yet.\n  version BIGINT NOT NULL DEFAULT 0\n)`,
+    `ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS version BIGINT NOT NULL DEFAULT 0`,
+    `CREATE INDEX IF NOT EXISTS ${index(table, 'exp')} ON ${t} (exp)`,
+    `CREATE TABLE IF NOT EXISTS ${m} (\n  aud TEXT,\n  sub TEXT,\n  sid TEXT REFERENCES ${t} (sid) ON DELETE CASCADE ON UPDATE CASCADE,\n  PRIMARY KEY (aud, sub, sid)\n)`,
+    `CREATE INDEX IF NOT EXISTS ${index(metaTable, 'sid')} ON ${m} (sid)`,
+  ];
+}
+
+/**
+ * Creates the store's tables if they do not exist (run it when you deploy, like a migration; the store
+ * never creates tables by itself). The same statements as {@link postgresSchema}, one at a time.
+ * @param client - a `pg` Pool/Client or a `postgres` sql instance, with the right to create tables
+ * @param options - `table`, `metaTable`
+ * @returns when every statement has run
+ * @throws TypeError when `client` is not a supported client
+ * @throws RangeError when a table name is malformed
+ * @throws the client's error when a statement fails (no SessionError: this is not a session operation)
+ * @example
+ * await createPostgresSchema(pool, { table: 'sessions' });
+ */
+export async function createPostgresSchema(client: PostgresClientLike, options: PostgresSchemaOptions = {}): Promise<void> {
+  const query = adapt(checkClient(client));
+  for (const text of postgresSchema(options)) await query(unprepared(text), []);
+}
