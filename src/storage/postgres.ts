@@ -27,7 +27,7 @@
 import type { Storage, StorageMetadata, StorageSetInput, StorageSetResult } from './types.ts';
 import { storageIo } from './deadline.ts';
 import { checkSqlOptions, closedError, namespaceClash, quoteTable, type TableName } from './sql.ts';
-import { checkKey, checkMetadata, checkNamePart, checkNamespace, checkSetInput, checkTime, describeType } from './validate.ts';
+import { checkMetadata, checkMetadataArgs, checkRecordArgs, checkSetInput, checkTime, describeType } from './validate.ts';
 
 /** The shape of a `pg` (node-postgres 8) `Pool` or `Client` used by this store. */
 export interface PgClientLike {
@@ -139,27 +139,20 @@ export function postgresStorage(options: PostgresStorageOptions): PostgresStorag
     },
     async get(namespace: string, key: string, now: number): Promise<string | null> {
       ensureOpen();
-      checkNamespace(namespace);
-      checkKey(key, 'key');
-      checkTime(now, 'now');
+      checkRecordArgs(namespace, key, now);
       const [row] = await io('read a session', () => query(sql.get, [key, namespace, now]));
       return row === undefined || row.data === null ? null : String(row.data);
     },
     async delete(namespace: string, key: string, now: number, metadata?: StorageMetadata): Promise<void> {
       ensureOpen();
-      checkNamespace(namespace);
-      checkKey(key, 'key');
-      checkTime(now, 'now');
+      checkRecordArgs(namespace, key, now);
       // The index rows go with the record (ON DELETE CASCADE), so `metadata` needs no statement of its own.
       if (metadata !== undefined) checkMetadata(metadata);
       await io('delete a session', () => query(sql.delete, [key, namespace]));
     },
     async readMetadata(namespace: string, audience: string, subject: string, now: number): Promise<Map<string, number>> {
       ensureOpen();
-      checkNamespace(namespace);
-      checkNamePart(audience, 'audience');
-      checkNamePart(subject, 'subject');
-      checkTime(now, 'now');
+      checkMetadataArgs(namespace, audience, subject, now);
       const rows = await io('read session metadata', () => query(sql.readMetadata, [audience, subject, namespace, now]));
       return new Map(rows.map((r) => [String(r.sid), Number(r.exp)]));
     },

@@ -196,3 +196,35 @@ export function checkBooleanOption(value: unknown, option: string, fallback: boo
   if (typeof value !== 'boolean') throw new TypeError(`"${option}" expected a boolean, got ${describeType(value)}`);
   return value;
 }
+
+/**
+ * Validates the arguments of `get` and `delete`: a namespace, a storage key and a time.
+ * @param namespace - the namespace, as received
+ * @param key - the storage key, as received
+ * @param now - the time, as received
+ * @throws TypeError when one is malformed
+ * @example
+ * checkRecordArgs('session', key, now);
+ */
+export function checkRecordArgs(namespace: unknown, key: unknown, now: unknown): void {
+  checkNamespace(namespace);
+  checkKey(key, 'key');
+  checkTime(now, 'now');
+}
+
+/**
+ * Validates the arguments of `readMetadata`: a namespace, an audience, a subject and a time.
+ * @param namespace - the namespace, as received
+ * @param audience - the audience, as received
+ * @param subject - the subject, as received
+ * @param now - the time, as received
+ * @throws TypeError when one is malformed
+ * @example
+ * checkMetadataArgs('session', audience, subject, now);
+ */
+export function checkMetadataArgs(namespace: unknown, audience: unknown, subject: unknown, now: unknown): void {
+  checkNamespace(namespace);
+  checkNamePart(audience, 'audience');
+  checkNamePart(subject, 'subject');
+  checkTime(now, 'now');
+}

@@ -211,7 +211,8 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-function exited(child: ChildProcess, timeoutMs: number): Promise<boolean> {
+/** Waits until `child` has exited; resolves false after `timeoutMs` if it has not. */
+export function exited(child: ChildProcess, timeoutMs: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(false), timeoutMs);

@@ -10,7 +10,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chown, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GiveUp, waitFor } from './redis.ts';
+import { exited, GiveUp, waitFor } from './redis.ts';
 
 /** Every group still running is killed if the test process exits abruptly. */
 const groups = new Set<number>();
@@ -104,17 +104,6 @@ export interface ServerProcess {
   kill(): Promise<void>;
   /** Stops the group (SIGTERM, then SIGKILL) and removes the directory unless `keepDir`. */
   stop(keepDir?: boolean): Promise<void>;
-}
-
-function exited(child: ChildProcess, timeoutMs: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), timeoutMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
 }
 
 /**

@@ -14,7 +14,7 @@ import { createPostgresSchema, postgresStorage, type PostgresStorage } from '../
 import { postgresServerSkipReason, startPostgresServer, type PostgresServer } from '../helpers/postgres.ts';
 import { waitFor } from '../helpers/redis.ts';
 import { SECRET, quiet } from '../helpers/session.ts';
-import { faultSteps } from './sql-faults.ts';
+import { faultSteps } from './store-faults.ts';
 
 const skip = postgresServerSkipReason();
 

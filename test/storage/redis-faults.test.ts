@@ -20,6 +20,7 @@ import { createSessionManager, type SessionManager } from '../../src/manager.ts'
 import { redisStorage, type RedisClientLike, type RedisStorage } from '../../src/storage/redis.ts';
 import { command, commandCalls, redisServerSkipReason, startRedisServer, waitFor, type RedisServer } from '../helpers/redis.ts';
 import { SECRET, quiet } from '../helpers/session.ts';
+import { request } from './store-faults.ts';
 
 const skip = redisServerSkipReason();
 const noop = (): void => {};
@@ -72,15 +73,6 @@ const flavours: Flavour[] = [
     },
   },
 ];
-
-/** One request through the Fetch transport: `start()` the session, then `fn`; returns the Set-Cookie lines. */
-async function request(manager: SessionManager, cookie: string | undefined, fn?: (session: Awaited<ReturnType<SessionManager['start']>>) => Promise<void>) {
-  const headers = new Headers();
-  const req = new Request('http://127.0.0.1/', cookie === undefined ? {} : { headers: { cookie } });
-  const session = await manager.start(req, headers);
-  await fn?.(session);
-  return { session, headers, lines: headers.getSetCookie() };
-}
 
 // The two libraries run side by side (each against its own server); the steps within one run in order.
 describe('redis storage faults', { skip: skip ?? false, concurrency: true }, () => {

@@ -1,5 +1,6 @@
 /**
- * The steps of a store's fault test, shared by the PostgreSQL, MariaDB and memcached fault tests: each
+ * The steps of a store's fault test, shared by the PostgreSQL, MariaDB and memcached fault tests (and the
+ * request helper of the Redis one): each
  * registers them inside its own `describe` with its own throw-away server. They run in order and share
  * the cookies saved in the first step.
  */
@@ -25,7 +26,7 @@ export interface FaultBed {
 }
 
 /** One request through the Fetch transport: `start()`, then `fn`; returns the session and its Set-Cookie lines. */
-async function request(manager: SessionManager, cookie: string | undefined, fn?: (session: Awaited<ReturnType<SessionManager['start']>>) => Promise<void>) {
+export async function request(manager: SessionManager, cookie: string | undefined, fn?: (session: Awaited<ReturnType<SessionManager['start']>>) => Promise<void>) {
   const headers = new Headers();
   const req = new Request('http://127.0.0.1/', cookie === undefined ? {} : { headers: { cookie } });
   const session = await manager.start(req, headers);
