@@ -70,37 +70,30 @@ declare module 'autocannon' {
   export default autocannon;
 }
 
-declare module 'express' {
-  import type { IncomingMessage, ServerResponse } from 'node:http';
-
-  export interface Request extends IncomingMessage {
-    session: { save(callback: (error?: unknown) => void): void };
-  }
-  export type Response = ServerResponse;
-  export type NextFunction = (error?: unknown) => void;
-  export type Handler = (req: Request, res: Response, next: NextFunction) => void;
-
-  export interface Express {
-    (req: IncomingMessage, res: ServerResponse): void;
-    use(handler: Handler | ((req: IncomingMessage, res: ServerResponse, next: NextFunction) => void)): this;
-    get(path: string, handler: Handler): this;
-  }
-
-  function express(): Express;
-  export default express;
-}
-
 declare module 'express-session' {
+  import { EventEmitter } from 'node:events';
   import type { IncomingMessage, ServerResponse } from 'node:http';
 
   namespace session {
-    class Store {}
+    /** What a store holds: the user's data and the cookie. */
+    interface SessionData {
+      cookie: { originalMaxAge: number | null; expires?: Date | string | null };
+      [key: string]: unknown;
+    }
+    type Callback<T = void> = (error?: unknown, value?: T) => void;
+    class Store extends EventEmitter {
+      get(sid: string, callback: (error: unknown, session?: SessionData | null) => void): void;
+      set(sid: string, session: SessionData, callback?: Callback): void;
+      destroy(sid: string, callback?: Callback): void;
+      touch?(sid: string, session: SessionData, callback?: Callback): void;
+    }
     class MemoryStore extends Store {}
     interface Options {
       secret: string;
       resave: boolean;
       saveUninitialized: boolean;
       store?: Store;
+      cookie?: { maxAge?: number; secure?: boolean };
     }
   }
   function session(options: session.Options): (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
@@ -108,9 +101,9 @@ declare module 'express-session' {
 }
 
 declare module 'connect-redis' {
-  import type { Store } from 'express-session';
+  import session from 'express-session';
 
-  export class RedisStore extends Store {
+  export class RedisStore extends session.Store {
     constructor(options: { client: unknown; prefix?: string; ttl?: number });
   }
 }

@@ -18,10 +18,11 @@ export async function listenCountingApp(store: session.Store | undefined): Promi
   const app = express();
   app.use(session({ secret: SECRET, resave: false, saveUninitialized: false, ...(store === undefined ? {} : { store }) }));
   app.get('/', (req, res, next) => {
-    const data = req.session as unknown as { n?: number };
+    // express-session's session (typed as httpsession's by the root type-check, which sees the adapter)
+    const data = req.session as unknown as { n?: number; save(callback: (error?: unknown) => void): void };
     const n = (data.n ?? 0) + 1;
     data.n = n;
-    req.session.save((error) => {
+    data.save((error) => {
       if (error) return next(error);
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end(String(n));
