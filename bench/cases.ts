@@ -47,5 +47,10 @@ export const HTTP_CASES: readonly HttpCase[] = [
   { id: 'fastify-secure-session', label: '@fastify/secure-session', group: 'peer', step: 1, note: 'in Fastify 5; libsodium secretbox, raw 32-byte key' },
   { id: 'express-bare', label: 'Express 5 (no session)', group: 'framework', step: undefined, note: 'the framework alone, to read the express-session rows against' },
   { id: 'fastify-bare', label: 'Fastify 5 (no session)', group: 'framework', step: undefined, note: 'the framework alone, to read the secure-session row against' },
+  { id: 'express-httpsession', label: 'httpsession/express, cookie storage', group: 'httpsession', step: 1, note: 'in Express 5; the adapter commits as the response ends, no save call' },
+  { id: 'express-httpsession-memory', label: 'httpsession/express, memory store', group: 'httpsession', step: 1, note: 'in Express 5; `res.end` waits for the store commit' },
+  { id: 'koa-bare', label: 'Koa 3 (no session)', group: 'framework', step: undefined, note: 'the framework alone, to read the Koa session rows against' },
+  { id: 'koa-session', label: 'koa-session', group: 'peer', step: 1, note: 'in Koa 3; signed JSON cookie (two cookies), auto-commit' },
+  { id: 'koa-httpsession', label: 'httpsession/koa, cookie storage', group: 'httpsession', step: 1, note: 'in Koa 3; the adapter commits after the handler, no save call' },
   { id: 'httpsession-file', label: 'httpsession, file store', group: 'httpsession', step: 1, note: 'one file per record in a temp directory: temp file + rename per save; its rounds run after all the others', afterRounds: true },
 ];

@@ -120,6 +120,13 @@ declare module 'connect-pg-simple' {
   export default connectPgSimple;
 }
 
+declare module 'koa-session' {
+  import type Koa from 'koa';
+
+  function session(options: { key?: string; signed?: boolean }, app: Koa): Koa.Middleware;
+  export default session;
+}
+
 declare module 'iron-session' {
   import type { IncomingMessage, ServerResponse } from 'node:http';
 

@@ -7,6 +7,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type * as Core from '../../src/index.ts';
+import type * as Express from '../../src/adapters/express.ts';
+import type * as Koa from '../../src/adapters/koa.ts';
 import type * as File from '../../src/storage/file.ts';
 import type * as Memory from '../../src/storage/memory.ts';
 import type * as Postgres from '../../src/storage/postgres.ts';
@@ -21,6 +23,8 @@ export const { fileStorage } = await from<typeof File>('../../dist/storage/file.
 export const { memoryStorage } = await from<typeof Memory>('../../dist/storage/memory.js', '../../src/storage/memory.ts');
 export const { redisStorage } = await from<typeof Redis>('../../dist/storage/redis.js', '../../src/storage/redis.ts');
 export const { postgresStorage, createPostgresSchema } = await from<typeof Postgres>('../../dist/storage/postgres.js', '../../src/storage/postgres.ts');
+export const { expressSession } = await from<typeof Express>('../../dist/adapters/express.js', '../../src/adapters/express.ts');
+export const { koaSession } = await from<typeof Koa>('../../dist/adapters/koa.js', '../../src/adapters/koa.ts');
 
 /** The part of a session manager the counting handler uses. */
 interface Manager {

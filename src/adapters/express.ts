@@ -33,6 +33,7 @@ import { isSessionError } from '../errors.ts';
 import type { SessionManager } from '../manager.ts';
 import type { SessionOptions } from '../options.ts';
 import type { Session } from '../session.ts';
+import { attachSession, hookResponse, type ResponseHook } from './express-hooks.ts';
 import { managerOf } from './manager.ts';
 import type { SessionOf } from './types.ts';
 
@@ -74,9 +75,6 @@ export interface ExpressSessionOptions {
 /** The middleware: `(req, res, next)`, for `app.use()` in Express 5, Express 4 or Connect. */
 export type ExpressSessionMiddleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
 
-/** `res.end` and `res.writeHead` as the hooks call them. */
-type Method = (this: ServerResponse, ...args: unknown[]) => unknown;
-
 /**
  * Creates the session middleware.
  * @param sessions - a {@link SessionManager} (shared with other adapters), or the options to create one
@@ -93,15 +91,14 @@ export function expressSession(sessions: SessionManager | SessionOptions, option
   if (typeof autoCommit !== 'boolean') throw new TypeError('"autoCommit" expected a boolean');
   const logger = manager.options.logger;
   return (req, res, next) => {
-    const request = req as IncomingMessage & { session?: unknown };
-    if (request.session !== undefined && request.session !== null) {
+    if ((req as { session?: unknown }).session != null) {
       next(); // mounted twice (a router and its app): the first one's session stays
       return;
     }
     manager.start(req, res).then(
       (session) => {
-        request.session = session;
-        if (autoCommit) hookCommit(session, res, next, logger);
+        attachSession(req, session);
+        if (autoCommit) hookResponse(res, new Commit(session, next, logger));
         next();
       },
       (err: unknown) => next(err),
@@ -111,51 +108,59 @@ export function expressSession(sessions: SessionManager | SessionOptions, option
 
 /**
  * Commits the session before the response goes out: holds `res.end` until an asynchronous commit
- * finishes, and commits synchronously in `res.writeHead` for headers flushed before the end. The
- * wrappers stay in place afterwards and pass straight through (restoring the originals would undo the
- * wrappers of middleware mounted later, such as compression).
+ * finishes, and commits synchronously in `res.writeHead` for headers flushed before the end. Once done,
+ * the wrappers pass straight through.
  */
-function hookCommit(session: Session, res: ServerResponse, next: (err?: unknown) => void, logger: { warn(message: string): void }): void {
-  const end = res.end as Method;
-  const writeHead = res.writeHead as Method;
+class Commit implements ResponseHook {
+  readonly #session: Session;
+  readonly #next: (err?: unknown) => void;
+  readonly #logger: { warn(message: string): void };
   /** `'open'` until the commit starts; `'committing'` while `res.end` waits for it. */
-  let state: 'open' | 'committing' | 'done' = 'open';
-  const fail = (err: unknown): void => {
-    state = 'done';
-    next(err); // the framework's error path: nothing was sent yet
-  };
-  res.end = function (this: ServerResponse, ...args: unknown[]) {
-    if (state === 'committing') return this; // a second end while the first waits: the first one ends
-    if (state === 'done' || res.headersSent) {
-      state = 'done';
-      return end.apply(this, args);
+  #state: 'open' | 'committing' | 'done' = 'open';
+
+  constructor(session: Session, next: (err?: unknown) => void, logger: { warn(message: string): void }) {
+    this.#session = session;
+    this.#next = next;
+    this.#logger = logger;
+  }
+
+  end(res: ServerResponse, end: (args: unknown[]) => unknown, args: unknown[]): unknown {
+    if (this.#state === 'committing') return res; // a second end while the first waits: the first one ends
+    if (this.#state === 'done' || res.headersSent) {
+      this.#state = 'done';
+      return end(args);
     }
+    const session = this.#session;
     if (session.canSaveSync) {
-      state = 'done';
+      this.#state = 'done';
       try {
         session.commitSync();
       } catch (err) {
-        fail(err);
-        return this;
+        this.#next(err); // the framework's error path: nothing was sent yet
+        return res;
       }
-      return end.apply(this, args);
+      return end(args);
     }
-    state = 'committing';
-    session.commit().then(() => {
-      state = 'done';
-      end.apply(this, args);
-    }, fail);
-    return this;
-  } as ServerResponse['end'];
-  res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
-    if (state === 'open') {
-      state = 'done';
-      commitNow(session, logger);
-    }
-    return writeHead.apply(this, args);
-  } as ServerResponse['writeHead'];
-}
+    this.#state = 'committing';
+    session.commit().then(
+      () => {
+        this.#state = 'done';
+        end(args);
+      },
+      (err: unknown) => {
+        this.#state = 'done';
+        this.#next(err);
+      },
+    );
+    return res;
+  }
 
+  beforeHeaders(): void {
+    if (this.#state !== 'open') return;
+    this.#state = 'done';
+    commitNow(this.#session, this.#logger);
+  }
+}
 /**
  * The last chance before headers flush synchronously: commits with `commitSync()` when it can. A failure
  * cannot become an error response any more (the status line is being written): it is logged, and the

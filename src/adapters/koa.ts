@@ -30,6 +30,7 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type {} from 'koa'; // the module augmented below (types only: nothing is imported at run time)
 import type { SessionManager } from '../manager.ts';
 import type { SessionOptions } from '../options.ts';
 import { managerOf } from './manager.ts';
