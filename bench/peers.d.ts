@@ -149,28 +149,54 @@ declare module 'cookie-session' {
   export default cookieSession;
 }
 
-declare module 'fastify' {
-  import type { Server } from 'node:http';
+// Fastify itself is a devDependency of the root (the adapter's tests): its own types are used. The plugins'
+// augmentations of `request.session` would clash with httpsession's, so the servers read the session
+// through the small shapes below.
+declare module '@fastify/secure-session' {
+  import type { FastifyPluginCallback } from 'fastify';
 
-  export interface FastifyRequest {
-    session: { get(key: string): unknown; set(key: string, value: unknown): void };
-  }
-  export interface FastifyReply {
-    type(contentType: string): this;
-  }
-  export interface FastifyInstance {
-    readonly server: Server;
-    register(plugin: unknown, options?: unknown): Promise<void> & FastifyInstance;
-    get(path: string, handler: (request: FastifyRequest, reply: FastifyReply) => Promise<string>): this;
-    listen(options: { host: string; port: number }): Promise<string>;
-    close(): Promise<void>;
-  }
-
-  function Fastify(options?: { logger?: boolean }): FastifyInstance;
-  export default Fastify;
+  const secureSession: FastifyPluginCallback<{ key: Buffer; cookie?: { path?: string; httpOnly?: boolean } }>;
+  export default secureSession;
 }
 
-declare module '@fastify/secure-session' {
-  const secureSession: unknown;
-  export default secureSession;
+declare module '@fastify/cookie' {
+  import type { FastifyPluginCallback } from 'fastify';
+
+  const fastifyCookie: FastifyPluginCallback;
+  export default fastifyCookie;
+}
+
+declare module '@fastify/session' {
+  import type { FastifyPluginCallback } from 'fastify';
+
+  const fastifySession: FastifyPluginCallback<{ secret: string; cookie?: { secure?: boolean }; saveUninitialized?: boolean }>;
+  export default fastifySession;
+}
+
+// Hono itself is a devDependency of the root (the adapter's tests): its own types are used.
+declare module 'hono-sessions' {
+  import type { MiddlewareHandler } from 'hono';
+
+  export interface Session<Data> {
+    get<K extends keyof Data>(key: K): Data[K] | undefined;
+    set<K extends keyof Data>(key: K, value: Data[K]): void;
+  }
+  export class CookieStore {}
+  export function sessionMiddleware(options: {
+    store: CookieStore;
+    encryptionKey: string;
+    expireAfterSeconds?: number;
+    cookieOptions?: { path?: string; httpOnly?: boolean; sameSite?: 'Lax' | 'Strict' | 'None' };
+  }): MiddlewareHandler;
+}
+
+declare module '@hono/session' {
+  import type { MiddlewareHandler } from 'hono';
+
+  export interface Session<Data> {
+    get(): Promise<Data | null>;
+    update(data: Data): Promise<void>;
+  }
+  export type SessionEnv<Data> = { Variables: { session: Session<Data> } };
+  export function useSession<Data>(options?: { secret?: string }): MiddlewareHandler<SessionEnv<Data>>;
 }

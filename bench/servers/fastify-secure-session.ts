@@ -6,18 +6,12 @@
 import secureSession from '@fastify/secure-session';
 import Fastify from 'fastify';
 import { createHash } from 'node:crypto';
-import { main, SECRET, serveListening } from './common.ts';
+import { main, SECRET } from './common.ts';
+import { serveCounting } from './fastify-serve.ts';
 
 main(async () => {
   const app = Fastify({ logger: false });
   const key = createHash('sha256').update(SECRET).digest();
   await app.register(secureSession, { key, cookie: { path: '/', httpOnly: true } });
-  app.get('/', async (request, reply) => {
-    const n = ((request.session.get('n') as number | undefined) ?? 0) + 1;
-    request.session.set('n', n);
-    reply.type('text/plain');
-    return String(n);
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  await serveListening(app.server, {}, () => app.close());
+  await serveCounting(app);
 });
