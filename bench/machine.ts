@@ -36,7 +36,12 @@ export const PEERS = [
   'fastify',
   '@fastify/secure-session',
   '@fastify/cookie',
+  '@fastify/session',
   'sodium-native',
+  'hono',
+  '@hono/node-server',
+  'hono-sessions',
+  '@hono/session',
 ] as const;
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -45,3 +45,12 @@ export function countingHandler(sessions: Manager): (req: IncomingMessage, res: 
     reply(res, n);
   };
 }
+
+/**
+ * A framework adapter of the library under test, from the build or the sources like the rest of this
+ * module; imported by the one server that needs it, so the other cases never load a framework.
+ * @param name - the adapter's file in src/adapters/, e.g. `'fastify'`
+ */
+export function adapter<T>(name: string): Promise<T> {
+  return from<T>(`../../dist/adapters/${name}.js`, `../../src/adapters/${name}.ts`);
+}
