@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { parseSetCookie } from 'cookie';
 import { Flags, HEADER_TEXT_SIZE } from '../codec/header.ts';
 import { parseHeader } from '../codec/seal.ts';
 import { collectCookies } from '../cookie/parse.ts';
@@ -59,10 +60,10 @@ export function cookieCandidates(input: string, names: readonly string[], guess:
   const trimmed = input.trim();
   const setCookie = /^set-cookie\s*:/i.exec(trimmed);
   if (setCookie !== null) {
-    // Only the cookie itself: the attributes after the first ';' are the server's, not the client's.
-    const pair = trimmed.slice(setCookie[0].length).split(';', 1)[0]!.trim();
-    const understood = fromHeader('set-cookie', pair, names, guess);
-    const name = understood.candidates[0]?.name ?? '';
+    // `cookie` reads the line; only the cookie itself matters, the attributes are the server's. No decoding:
+    // a session cookie is base64url, and a percent sign in it must stay one to be judged.
+    const { name, value } = parseSetCookie(trimmed.slice(setCookie[0].length), { decode: (v) => v });
+    const understood = fromCookies('set-cookie', Object.assign(Object.create(null), { [name]: [value] }), names, guess);
     understood.notes.unshift(`read COOKIE as a Set-Cookie line: the cookie ${JSON.stringify(name)}, its attributes ignored`);
     return understood;
   }
@@ -72,7 +73,7 @@ export function cookieCandidates(input: string, names: readonly string[], guess:
     const note = "COOKIE ends in '=': read as one cookie value with base64 padding (session cookies are unpadded base64url)";
     return { form: 'value', candidates: [{ name: names[0]!, value: text, chunk: () => undefined }], notes: [note] };
   }
-  return fromHeader('header', text, names, guess);
+  return fromCookies('header', collectCookies(text, () => true), names, guess);
 }
 
 /**
@@ -90,13 +91,15 @@ function isWantedName(n: string, names: readonly string[]): boolean {
   return names.some((name) => n === name || (n.startsWith(name) && /^[2-9]$/.test(n.slice(name.length))));
 }
 
-/** The candidates of a Cookie header (or a Set-Cookie line's cookie); a refusal when there are none. */
-function fromHeader(form: 'header' | 'set-cookie', text: string, names: readonly string[], guess: boolean): Understood {
-  const cookies = collectCookies(text, (n) => isWantedName(n, names));
-  const candidates = candidatesOf(cookies, names);
+/**
+ * The candidates among the cookies of a Cookie header (or of a Set-Cookie line); a refusal when there are
+ * none.
+ * @param all - every cookie of the argument, by name, each name's values in order
+ */
+function fromCookies(form: 'header' | 'set-cookie', all: Record<string, string[]>, names: readonly string[], guess: boolean): Understood {
+  const candidates = candidatesOf(all, names);
   const notes: string[] = [];
   if (candidates.length === 0) {
-    const all = collectCookies(text, () => true);
     const stray = strayValue(all, names[0]!);
     if (stray !== undefined) {
       notes.push(`COOKIE starts with '=': read what follows as the cookie value`);
@@ -106,7 +109,7 @@ function fromHeader(form: 'header' | 'set-cookie', text: string, names: readonly
     if (guess && alike.length === 1) {
       const name = alike[0]!;
       notes.push(`no cookie named ${nameList(names)}; inspecting ${JSON.stringify(name)}, which holds a session cookie (pass --cookie-name to choose)`);
-      return { form, candidates: candidatesOf(collectCookies(text, (n) => isWantedName(n, [name])), [name]), notes };
+      return { form, candidates: candidatesOf(all, [name]), notes };
     }
     throw new UsageError(refusal(form, all, names, alike));
   }

@@ -4,6 +4,12 @@
  * 14: a tossed parent-domain cookie must not shadow the real one; each candidate is tried), matches names
  * exactly (case 15) and never throws. Values are not percent-decoded: session cookies are base64url.
  *
+ * Why not `cookie`'s `parseCookie` (the project's dependency, which writes the attributes; see
+ * grammar.ts): it keeps only the first value of a name (jshttp/cookie#18, the first-wins hazard) and
+ * percent-decodes values, so a parent domain's cookie sent first would hide the session's own.
+ * test/security/cases/decode-path.test.ts ("case 14") and test/cookie/cookie-package.test.ts show it: the
+ * session opens from the second `session` cookie, which `parseCookie` never returns.
+ *
  * @module
  */
 
@@ -36,6 +42,8 @@ export function collectCookies(header: string, wanted: (name: string) => boolean
 
 /**
  * Removes the named cookies from a `Cookie` header value, keeping the others in order joined by `'; '`.
+ * (Not `cookie`'s parse and stringify: they would percent-decode and re-encode the other cookies' values
+ * and drop their duplicates; the others are passed on as they came.)
  * @param header - the request's `Cookie` header
  * @param remove - predicate for the names to drop
  * @returns the remaining header, or `undefined` when nothing remains

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { scopeAttributes } from './grammar.ts';
 
 /** A cookie's `name=value` may be at most this long (RFC 6265bis; the attributes are not counted). */
 export const MAX_COOKIE_SIZE = 4096;
@@ -31,13 +32,22 @@ export interface CookieAttributes {
  * The attribute string, built once per manager, in lua-resty-session's order:
  * `; Domain; Path; SameSite; Priority; Partitioned; Secure; HttpOnly` (Domain omitted when empty or
  * `localhost`, SameSite omitted when `'Default'`).
+ *
+ * Domain and Path are written by `cookie` ({@link scopeAttributes}), which checks them once more. The rest
+ * is written here: `cookie`'s serializer orders the attributes `Max-Age; Domain; Path; Expires; HttpOnly;
+ * Secure; Partitioned; Priority; SameSite`, and the Set-Cookie lines must be lua-resty-session's byte for
+ * byte (test/session/vectors.test.ts: "destroy", "remember_medium", "timeline_touch_refresh" compare whole
+ * lines with the ones Lua wrote), so its order cannot serve for these attributes, nor for the remember
+ * cookie's `Expires; Max-Age` ({@link EXPIRED}, `persistentAttributes`).
+ * @param a - the validated attributes
+ * @returns the suffix every Set-Cookie line of the manager ends with (before Expires / Max-Age)
+ * @throws TypeError (from `cookie`) for a Domain or Path the options would have refused
  * @example attributeString({ path: '/', sameSite: 'Lax', partitioned: false, secure: false, httpOnly: true })
  * // '; Path=/; SameSite=Lax; HttpOnly'
  */
 export function attributeString(a: CookieAttributes): string {
-  let out = '';
-  if (a.domain !== undefined && a.domain !== '' && a.domain !== 'localhost') out += `; Domain=${a.domain}`;
-  out += `; Path=${a.path}`;
+  const domain = a.domain !== undefined && a.domain !== '' && a.domain !== 'localhost' ? a.domain : undefined;
+  let out = scopeAttributes(domain, a.path);
   if (a.sameSite !== 'Default') out += `; SameSite=${a.sameSite}`;
   if (a.priority !== undefined) out += `; Priority=${a.priority}`;
   if (a.partitioned) out += '; Partitioned';

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { isCookieName, isDomainValue, isPathValue } from '../cookie/grammar.ts';
 import { MAX_COOKIES_SIZE, type CookieAttributes } from '../cookie/serialize.ts';
 import { describe, flag, oneOf } from './validate.ts';
 
@@ -80,18 +81,19 @@ export interface ResolvedCookie {
 
 type Prefix = NonNullable<CookieOptions['prefix']>;
 
-// RFC 9110 token: the grammar of a cookie name.
+// The names, Domain and Path are checked by `cookie` (RFC 6265, the CVE-2024-47764 guard; see
+// cookie/grammar.ts), and by two stricter rules of ours on top, since `cookie` v1 admits more:
+// RFC 9110 token: the grammar of a cookie name (`cookie` also admits `"(),/:<>?@[\]{}`).
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// RFC 6265 path-value: any CHAR except CTLs or ";" (and, to be safe, no "," or whitespace).
-const PATH = /^\/[\x21-\x2b\x2d-\x3a\x3c-\x7e]*$/;
-// A host name: labels of letters, digits and hyphens, optionally with a leading dot.
-const DOMAIN = /^\.?[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+// A path starts with "/" and has no "," or whitespace (`cookie` admits both), as proxies may fold or split
+// Set-Cookie lines on them.
+const PATH = /^\/[\x21-\x2b\x2d-\x7e]*$/;
 
 /** Both cookie names, without the prefix, checked to be distinct tokens. */
 function cookieNames(c: CookieOptions): { name: string; rememberName: string } {
   const names = { name: c.name ?? 'session', rememberName: c.rememberName ?? 'remember' };
   for (const [key, value] of Object.entries(names)) {
-    if (typeof value !== 'string' || !TOKEN.test(value) || value.length > 64) {
+    if (typeof value !== 'string' || !TOKEN.test(value) || !isCookieName(value) || value.length > 64) {
       throw new TypeError(`"cookie.${key}" expected a cookie name token of at most 64 characters (no spaces, ';', '=' or ','), got ${JSON.stringify(value)}`);
     }
   }
@@ -102,11 +104,11 @@ function cookieNames(c: CookieOptions): { name: string; rememberName: string } {
 /** The Path and Domain attributes, checked so that neither can smuggle another attribute in. */
 function cookieScope(c: CookieOptions): { path: string; domain: string | undefined } {
   const path = c.path ?? '/';
-  if (typeof path !== 'string' || !PATH.test(path) || path.length > 1024) {
+  if (typeof path !== 'string' || !PATH.test(path) || !isPathValue(path) || path.length > 1024) {
     throw new TypeError(`"cookie.path" expected a path starting with '/' without ';', ',', whitespace or control characters, got ${JSON.stringify(path)}`);
   }
   const domain = c.domain;
-  if (domain !== undefined && (typeof domain !== 'string' || !DOMAIN.test(domain) || domain.length > 253)) {
+  if (domain !== undefined && (typeof domain !== 'string' || !isDomainValue(domain) || domain.length > 253)) {
     throw new TypeError(`"cookie.domain" expected a host name, got ${JSON.stringify(domain)}`);
   }
   return { path, domain };
