@@ -19,8 +19,10 @@ export {
   type BindTarget,
   type CookieOptions,
   type HeaderProperty,
+  type HeaderTransportOptions,
   type SessionOptions,
   type Timeouts,
+  type TransportOption,
 } from './options.ts';
 export { SessionError, SessionTooLargeError, isSessionError, type InvalidCookie, type InvalidReason, type SessionErrorCode } from './errors.ts';
 export type { JsonValue } from './json.ts';

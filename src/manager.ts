@@ -10,6 +10,7 @@ import { isSessionError, SessionError, type InvalidCookie } from './errors.ts';
 import { indexOf } from './metadata.ts';
 import type { Storage } from './storage/types.ts';
 import { fetchExchange, isFetchRequest } from './http/fetch.ts';
+import { headerExchange } from './http/header.ts';
 import { nodeExchange, type NodeRequest, type NodeResponse } from './http/node.ts';
 import { clientBinding, type HttpExchange } from './http/types.ts';
 import { resolveOptions, type ResolvedOptions, type SessionOptions } from './options.ts';
@@ -116,7 +117,11 @@ export function createSessionManager<Data extends Record<string, unknown> = Reco
     return nodeExchange(a as NodeRequest, b as NodeResponse, { trustProxy: o.trustProxy });
   };
   const names = cookieNames(o);
-  const open = (a: unknown, b?: unknown, c?: unknown): Promise<Session<Data>> => openSession<Data>(o, names, exchangeOf(a, b, c));
+  const transport = o.transport;
+  const open = (a: unknown, b?: unknown, c?: unknown): Promise<Session<Data>> => {
+    const x = exchangeOf(a, b, c);
+    return openSession<Data>(o, names, transport === undefined ? x : headerExchange(x, transport, o));
+  };
   const start = async (a: unknown, b?: unknown, c?: unknown): Promise<Session<Data>> => {
     const session = await open(a, b, c);
     await session.refresh();

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { attributeString, MAX_COOKIE_LIFETIME, type CookieAttributes } from './cookie/serialize.ts';
+import { attributeString, cookieHeaderBytes, MAX_COOKIES, MAX_COOKIE_LIFETIME, type CookieAttributes } from './cookie/serialize.ts';
 import type { CryptoBackend } from './codec/crypto.ts';
 import { Flags } from './codec/header.ts';
 import type { KeyMaterial, RememberSafety } from './codec/keys.ts';
@@ -15,11 +15,13 @@ import type { InvalidCookie } from './errors.ts';
 import { resolveCookie, type CookieOptions } from './options/cookie.ts';
 import { resolveCrypto, resolveKeys, resolveRememberSafety } from './options/keys.ts';
 import { resolveRevocation, resolveStorage } from './options/stores.ts';
+import { resolveTransport, type ResolvedHeaderTransport, type TransportOption } from './options/transport.ts';
 import { describe, flag, list, oneOf, seconds } from './options/validate.ts';
 import type { Revocation, RevocationOptions } from './revocation.ts';
 import type { Storage } from './storage/types.ts';
 
 export { luaRestySessionCookie, type CookieOptions } from './options/cookie.ts';
+export type { HeaderTransportOptions, TransportOption } from './options/transport.ts';
 
 /** A session property that can be sent as a request or response header (spec 6). */
 export type HeaderProperty =
@@ -104,6 +106,13 @@ export interface SessionOptions {
   revocation?: RevocationOptions | undefined;
   /** Send `Cache-Control: no-store` on responses that set a session cookie. Default `true`. */
   cacheControl?: boolean | undefined;
+  /**
+   * Where the session travels: `'cookie'` (default), or a request header for clients without cookies,
+   * `'header'` (`Authorization: Bearer <token>` in, `Session-Token: <token>` out) or
+   * {@link HeaderTransportOptions}. With a header, the request's cookies are never read, and `remember`
+   * is refused (docs/guide.md, "Header transport").
+   */
+  transport?: TransportOption | undefined;
   /** Trust `X-Forwarded-For` / `X-Forwarded-Proto` for the client address and scheme. Default `false`. */
   trustProxy?: boolean | undefined;
   /** The clock, in Unix seconds (may be fractional). Default `Date.now() / 1000`. */
@@ -159,6 +168,8 @@ export interface ResolvedOptions {
   readonly trustProxy: boolean;
   readonly revocation: Revocation | undefined;
   readonly cacheControl: boolean;
+  /** The header transport, or `undefined` for cookies. */
+  readonly transport: ResolvedHeaderTransport | undefined;
   readonly now: () => number;
   readonly randomBytes: (length: number) => Uint8Array;
   readonly onInvalid: ((event: InvalidCookie) => void) | undefined;
@@ -198,6 +209,13 @@ function resolveTimeouts(options: SessionOptions): Pick<ResolvedOptions, 'timeou
   };
 }
 
+/** The `transport` option; remember-me needs a second cookie, which a header transport has no place for. */
+function resolveHeaderTransport(options: SessionOptions): ResolvedHeaderTransport | undefined {
+  const transport = resolveTransport(options.transport, Object.values(HEADER_NAMES).map((n) => n.toLowerCase()));
+  if (transport !== undefined && options.remember === true) throw new TypeError('"remember" cannot be true with a header "transport": remember-me needs cookies');
+  return transport;
+}
+
 /**
  * Validates options and fills in defaults.
  * @param options - what the user passed
@@ -211,6 +229,7 @@ export function resolveOptions(options: SessionOptions): ResolvedOptions {
   const crypto = resolveCrypto(options.crypto);
   const keys = resolveKeys(options, crypto, logger);
   const cookie = resolveCookie(options.cookie ?? {});
+  const transport = resolveHeaderTransport(options);
   const audience = options.audience ?? 'default';
   if (typeof audience !== 'string' || audience === '') throw new TypeError(`"audience" expected a non-empty string, got ${describe(audience)}`);
   if (options.subject !== undefined && typeof options.subject !== 'string') throw new TypeError(`"subject" expected a string, got ${describe(options.subject)}`);
@@ -234,7 +253,8 @@ export function resolveOptions(options: SessionOptions): ResolvedOptions {
     rememberName: cookie.rememberName,
     attributes: cookie.attributes,
     cookieAttributes: attributeString(cookie.attributes),
-    cookieMaxSize: cookie.maxSize,
+    // With a header transport the token's own budget applies: what its largest token takes as cookies.
+    cookieMaxSize: transport === undefined ? cookie.maxSize : cookieHeaderBytes(cookie.name.length, transport.maxTokenSize, MAX_COOKIES),
     ...resolveTimeouts(options),
     touchThreshold: seconds(options, 'touchThreshold', 60),
     staleTtl: seconds(options, 'staleTtl', 10),
@@ -250,6 +270,7 @@ export function resolveOptions(options: SessionOptions): ResolvedOptions {
     trustProxy: flag(options, 'trustProxy', false),
     revocation,
     cacheControl: flag(options, 'cacheControl', true),
+    transport,
     now: options.now ?? (() => Date.now() / 1000),
     randomBytes,
     onInvalid: options.onInvalid,

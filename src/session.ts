@@ -280,10 +280,12 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
    * Switches the remember-me cookie on or off for this session, whatever the manager's `remember` option;
    * the choice is kept in the session (and off also in the cookie's forget flag, as lua-resty-session
    * does; unlike lua-resty-session, remember-me can be switched on again).
+   * @throws TypeError when switched on with a header `transport` (remember-me needs cookies)
    */
   setRemember(remember: boolean): this {
     this.#assertUsable();
     if (typeof remember !== 'boolean') throw new TypeError('remember expected a boolean');
+    if (remember && this.#o.transport !== undefined) throw new TypeError('remember-me needs cookies: not available with a header transport');
     this.#remember = remember;
     defineData(this.#entry.data, REMEMBER_KEY, remember);
     this.#changes.mark();

@@ -6,6 +6,7 @@
  */
 import { chunkCount, chunkName, cookieHeaderBytes, EXPIRED, firstChunkLength, httpDate, splitChunks } from '../cookie/serialize.ts';
 import { SessionTooLargeError } from '../errors.ts';
+import { assertTokenFits } from '../http/header.ts';
 import type { ResolvedOptions } from '../options.ts';
 
 /** One Set-Cookie line and the name of the cookie it sets. */
@@ -40,10 +41,12 @@ export function chunkLines(o: ResolvedOptions, name: string, value: string, extr
  * @param name - the base cookie name
  * @param sealed - the sealed cookie as base64url text
  * @param extra - attributes appended after the manager's
- * @throws SessionError `'SESSION_TOO_LARGE'` when a cookie-stored value does not fit in nine cookies
+ * @throws SessionError `'SESSION_TOO_LARGE'` when a cookie-stored value does not fit in nine cookies, or
+ *   (header transport) in `transport.maxTokenSize`
  */
 export function cookieLines(o: ResolvedOptions, name: string, sealed: { readonly header: string; readonly payload: string }, extra: string): CookieLine[] {
   if (o.storage !== undefined) return [[name, `${name}=${sealed.header}${o.cookieAttributes}${extra}`]];
+  if (o.transport !== undefined) assertTokenFits(o.transport, sealed.header.length + sealed.payload.length);
   return chunkLines(o, name, sealed.header + sealed.payload, extra);
 }
 
