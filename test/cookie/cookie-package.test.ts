@@ -104,7 +104,7 @@ describe('cookie: every Set-Cookie line a session writes reads back through it',
   ];
   for (const [label, cookie, extra] of configurations) {
     it(label, async () => {
-      const m = createSessionManager({ secret: SECRET, logger: quiet, now: () => T0, compressionThreshold: 0, remember: true, rememberSafety: 'low', ...extra, cookie });
+      const m = createSessionManager({ secret: SECRET, logger: quiet, now: () => T0, compressionThreshold: 0, remember: true, rememberSafety: 'low', ...extra, cookie: { ...cookie, maxSize: 16384 } });
       const o = m.options;
       const lines: string[] = [];
       const jar = new Map<string, string>();

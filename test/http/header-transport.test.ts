@@ -109,7 +109,8 @@ describe('header transport over node:http', () => {
         [`Bearer ${token.slice(0, -1)}A`, 'tampered'],
         [`Bearer ${token}, Bearer ${token}`, 'malformed'],
         [`Bearer ${'\u00ff'.repeat(20)}`, 'malformed'],
-        [`Bearer ${'A'.repeat(12000)}`, 'malformed'],
+        // Over maxTokenSize (as cookies, over the budget it stands for): not decoded at all.
+        [`Bearer ${'A'.repeat(12000)}`, 'oversized'],
       ];
       for (const [authorization, reason] of cases) {
         invalid.events.length = 0;
@@ -158,6 +159,24 @@ describe('header transport over node:http', () => {
       const expired = await fetch(`${base}/peek`, { headers: bearer(next) });
       assert.equal(await expired.text(), '0');
       assert.deepEqual(invalid.events.map((e) => [e.reason, e.detail]), [['expired', 'session idling timeout exceeded']]);
+    });
+  });
+
+  it('a touch of a token longer than one cookie re-sends the whole token, which still opens', async () => {
+    const { sessions, clock, invalid } = setup({ compressionThreshold: 0 });
+    await withServer(counter(sessions), async (base) => {
+      const token = (await fetch(`${base}/big?n=5000`)).headers.get('session-token')!;
+      assert.ok(token.length > 4096);
+      clock.advance(120);
+      const touched = await fetch(`${base}/peek`, { headers: bearer(token) });
+      const next = touched.headers.get('session-token')!;
+      assert.equal(next.length, token.length);
+      assert.notEqual(next, token);
+      assert.equal(next.slice(110), token.slice(110), 'only the header changed');
+      clock.advance(120);
+      const again = await fetch(base, { headers: bearer(next) });
+      assert.equal(await again.text(), '1');
+      assert.deepEqual(invalid.events, []);
     });
   });
 
@@ -298,7 +317,7 @@ describe('header transport options', () => {
       [{ responseHeader: 'Set-Cookie' }, /"transport.responseHeader" must not be "Set-Cookie"/, TypeError],
       [{ responseHeader: 'session-id' }, /"transport.responseHeader" must not be "session-id"/, TypeError],
       [{ scheme: 'Bear er' }, /"transport.scheme"/, TypeError],
-      [{ maxTokenSize: 100 }, /"transport.maxTokenSize" expected an integer from 512 to 36864/, RangeError],
+      [{ maxTokenSize: 100 }, /"transport.maxTokenSize" expected an integer from 512 to 32768/, RangeError],
       [{ maxTokenSize: 1e6 }, /"transport.maxTokenSize"/, RangeError],
       [{ maxTokenSize: 1000.5 }, /"transport.maxTokenSize"/, RangeError],
     ];
