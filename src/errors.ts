@@ -100,6 +100,8 @@ export function isSessionError(value: unknown, code?: SessionErrorCode): value i
  * - `'missing-chunk'`: a chunked cookie arrived incomplete.
  * - `'not-found'`: the server-side record is missing or expired (also: an id the server never issued).
  * - `'revoked'`: the session id is on the revocation list, or its subject was revoked after it was created.
+ * - `'schema'`: the data does not match the `schema` option (an older deploy's shape), or `migrate`
+ *   dropped it or threw; `detail` names the attribute paths at fault, never their values.
  */
 export type InvalidReason =
   | 'malformed'
@@ -110,7 +112,8 @@ export type InvalidReason =
   | 'expired'
   | 'missing-chunk'
   | 'not-found'
-  | 'revoked';
+  | 'revoked'
+  | 'schema';
 
 /** What the `onInvalid` hook receives. Carries no cookie value and no session id. */
 export interface InvalidCookie {

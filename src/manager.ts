@@ -7,6 +7,7 @@
 import { chunkName, MAX_COOKIE_LIFETIME } from './cookie/serialize.ts';
 import { collectCookies } from './cookie/parse.ts';
 import { isSessionError, SessionError, type InvalidCookie } from './errors.ts';
+import { createEmitter, eventsOf, type SessionEvents } from './events.ts';
 import { indexOf } from './metadata.ts';
 import type { Storage } from './storage/types.ts';
 import { fetchExchange, isFetchRequest } from './http/fetch.ts';
@@ -15,6 +16,7 @@ import { nodeExchange, type NodeRequest, type NodeResponse } from './http/node.t
 import { clientBinding, type HttpExchange } from './http/types.ts';
 import { resolveOptions, type ResolvedOptions, type SessionOptions } from './options.ts';
 import { openCookie, type OpenContext, type OpenedCookie, type OpenResult } from './reader.ts';
+import { applyModel, type StandardSchemaV1 } from './schema.ts';
 import { Session } from './session.ts';
 import { requestCookiesBytes } from './session/budget.ts';
 import { expiredLines } from './session/lines.ts';
@@ -26,9 +28,12 @@ export interface FetchOpenOptions {
   remoteAddress?: string;
 }
 
-/** Opens sessions. Create one per application with {@link createSessionManager}. */
+/**
+ * Opens sessions. Create one per application with {@link createSessionManager}. Its sessions' lifecycle
+ * events are `on` / `off` / `onBinding` ({@link SessionEvents}).
+ */
 // biome-ignore lint: `any` default keeps untyped use ergonomic
-export interface SessionManager<Data extends Record<string, unknown> = Record<string, any>> {
+export interface SessionManager<Data extends Record<string, unknown> = Record<string, any>> extends SessionEvents<Data> {
   /**
    * Opens the request's session, or a new one; sends nothing by itself (except when a remember cookie
    * restores an expired session, which issues fresh cookies at once, and when the request's session
@@ -99,11 +104,22 @@ const MAX_CANDIDATES = 4;
  *   res.end(`visit ${session.get('visits')}`);
  * });
  */
+export function createSessionManager<Schema extends StandardSchemaV1<unknown, Record<string, unknown>>>(
+  options: SessionOptions & { schema: Schema },
+): SessionManager<NonNullable<Schema['~standard']['types']>['output']>;
+/**
+ * Creates a session manager whose attributes are typed `Data` (unchecked at run time unless a `schema`
+ * is given; with a `schema` and no type argument, `Data` is the schema's output type).
+ * @param options - at least `secret` (or `ikm`)
+ * @returns the manager
+ * @throws TypeError or RangeError naming the first invalid option
+ */
 // biome-ignore lint: `any` default keeps untyped use ergonomic
-export function createSessionManager<Data extends Record<string, unknown> = Record<string, any>>(
-  options: SessionOptions,
-): SessionManager<Data> {
+export function createSessionManager<Data extends Record<string, unknown> = Record<string, any>>(options: SessionOptions): SessionManager<Data>;
+// biome-ignore lint: `any` default keeps untyped use ergonomic
+export function createSessionManager<Data extends Record<string, unknown> = Record<string, any>>(options: SessionOptions): SessionManager<Data> {
   const o = resolveOptions(options);
+  const events = createEmitter(o) as unknown as SessionEvents<Data>;
   const exchangeOf = (a: unknown, b: unknown, c: unknown): HttpExchange => {
     if (isFetchRequest(a)) {
       if (!(b instanceof Headers)) throw new TypeError('open(request, responseHeaders): responseHeaders expected a Headers object');
@@ -188,6 +204,9 @@ export function createSessionManager<Data extends Record<string, unknown> = Reco
       return count;
     },
     options: Object.freeze({ ...visible, crypto: crypto.name }),
+    on: (event, listener) => events.on(event, listener),
+    off: (event, listener) => events.off(event, listener),
+    onBinding: (name, listener) => events.onBinding(name, listener),
   };
 }
 
@@ -251,6 +270,7 @@ class RequestCookies implements OpenContext {
 
 /** Reports a cookie that yielded no session; a failing hook must not turn bad input into a 500. */
 function reportInvalid(o: ResolvedOptions, event: InvalidCookie): void {
+  eventsOf(o)?.invalid(event);
   if (o.onInvalid === undefined) return;
   try {
     o.onInvalid(event);
@@ -259,24 +279,39 @@ function reportInvalid(o: ResolvedOptions, event: InvalidCookie): void {
   }
 }
 
-/** Opens one cookie value, then asks the revocation store (when configured) whether it was revoked. */
-async function openChecked(o: ResolvedOptions, value: string, ctx: RequestCookies): Promise<OpenResult> {
+/**
+ * Opens one cookie value, then asks the revocation store (when configured) whether it was revoked, and
+ * (for a cookie whose data the session will hold: `validate`) runs the `schema` / `migrate` options on it.
+ */
+async function openChecked(o: ResolvedOptions, value: string, ctx: RequestCookies, validate = true): Promise<OpenResult> {
   const result = await openCookie(o, value, ctx);
-  if (!result.ok || o.revocation === undefined) return result;
+  if (!result.ok) return result;
   const { header, entries } = result.cookie;
-  if (await o.revocation.isRevoked(header.sid, header.creationTime, subjectsOf(entries), ctx.now)) {
+  if (o.revocation !== undefined && (await o.revocation.isRevoked(header.sid, header.creationTime, subjectsOf(entries), ctx.now))) {
     return { ok: false, reason: 'revoked', detail: 'session revoked' };
   }
-  return result;
+  const own = validate && o.model !== undefined ? entries.find((e) => e.audience === o.audience) : undefined;
+  if (own === undefined) return result;
+  try {
+    const checked = await applyModel(o.model!, own);
+    return checked.ok ? result : { ok: false, reason: 'schema', detail: checked.detail };
+  } catch (err) {
+    // A migrate hook that throws is a bug to report, not a reason to fail the request.
+    o.logger.warn(`httpsession: "migrate" failed (${err instanceof Error ? err.name : typeof err}); a new session was started`, err);
+    return { ok: false, reason: 'schema', detail: 'migrate failed' };
+  }
 }
 
-/** Opens the first of up to {@link MAX_CANDIDATES} values that opens, reporting the others. */
+/**
+ * Opens the first of up to {@link MAX_CANDIDATES} values that opens, reporting the others. With `report`
+ * false (a remember cookie opened only for its id and creation time) nothing is reported or validated.
+ */
 async function openFirst(o: ResolvedOptions, values: readonly string[], ctx: RequestCookies, report: boolean): Promise<OpenedCookie | undefined> {
   const n = Math.min(values.length, MAX_CANDIDATES);
   for (let i = 0; i < n; i++) {
     const value = values[i]!;
     if (value === '') continue;
-    const result = await openChecked(o, value, ctx);
+    const result = await openChecked(o, value, ctx, report);
     if (result.ok) return result.cookie;
     if (report) reportInvalid(o, { reason: result.reason, cookie: ctx.kind, detail: result.detail });
   }

@@ -18,6 +18,7 @@ import { resolveRevocation, resolveStorage } from './options/stores.ts';
 import { resolveTransport, type ResolvedHeaderTransport, type TransportOption } from './options/transport.ts';
 import { describe, flag, list, oneOf, seconds } from './options/validate.ts';
 import type { Revocation, RevocationOptions } from './revocation.ts';
+import { resolveModel, type DataModel, type MigrateData, type StandardSchemaV1 } from './schema.ts';
 import type { Storage } from './storage/types.ts';
 
 export { luaRestySessionCookie, type CookieOptions } from './options/cookie.ts';
@@ -126,8 +127,28 @@ export interface SessionOptions {
   crypto?: 'auto' | 'node' | 'noble' | CryptoBackend | undefined;
   /** Called when a cookie is present but yields no session. Never receives the cookie value. */
   onInvalid?: ((event: InvalidCookie) => void) | undefined;
-  /** Where warnings go (a short secret, for instance). Default `console`. */
-  logger?: { warn(message: string): void } | undefined;
+  /**
+   * Where warnings go (a short secret, an event listener that threw: then the listener's error follows the
+   * message). Default `console`.
+   */
+  logger?: { warn(message: string, ...details: unknown[]): void } | undefined;
+  /**
+   * A Standard Schema v1 validator (zod, valibot, arktype, ...) of this audience's attributes: the data a
+   * cookie opens to is validated before the application sees it, and replaced by the schema's output.
+   * Data that fails gives a new session, reported to `onInvalid` with the reason `'schema'`. The
+   * manager's `Data` type is inferred from it.
+   */
+  schema?: StandardSchemaV1 | undefined;
+  /**
+   * The version of the attributes' shape: saved sessions record it (reserved attribute `@version`), and a
+   * session saved under another version goes through `migrate` before `schema`. Default 0: none recorded.
+   */
+  schemaVersion?: number | undefined;
+  /**
+   * Converts the attributes of a session saved under another `schemaVersion` (0: saved before versions
+   * were recorded); may be async. Return the new attributes, or `undefined` to start a new session.
+   */
+  migrate?: MigrateData | undefined;
 }
 
 /** Timeouts, in seconds, 0 = disabled. */
@@ -173,7 +194,9 @@ export interface ResolvedOptions {
   readonly now: () => number;
   readonly randomBytes: (length: number) => Uint8Array;
   readonly onInvalid: ((event: InvalidCookie) => void) | undefined;
-  readonly logger: { warn(message: string): void };
+  readonly logger: { warn(message: string, ...details: unknown[]): void };
+  /** The `schema`, `schemaVersion` and `migrate` options, when any is set. */
+  readonly model: DataModel | undefined;
 }
 
 const HEADER_PROPERTIES = Object.keys(HEADER_NAMES) as HeaderProperty[];
@@ -275,5 +298,6 @@ export function resolveOptions(options: SessionOptions): ResolvedOptions {
     randomBytes,
     onInvalid: options.onInvalid,
     logger,
+    model: resolveModel(options),
   };
 }

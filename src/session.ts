@@ -16,14 +16,17 @@ import type { SessionEntry } from './codec/payload.ts';
 import { retouch } from './codec/seal.ts';
 import { withoutCookies } from './cookie/parse.ts';
 import { SessionError } from './errors.ts';
+import { eventsOf, type SessionEmitter, type SessionEventMap } from './events.ts';
 import { clientBinding, type HttpExchange } from './http/types.ts';
-import { assertJsonValue } from './json.ts';
+import { assertJsonValue, type JsonValue } from './json.ts';
 import { metadataOf } from './metadata.ts';
+import { stampVersion } from './schema.ts';
 import { HEADER_NAMES, type HeaderProperty, type ResolvedOptions, type Timeouts } from './options.ts';
 import { cacheOpenedCookie, effectiveTimeouts, forgetOpenedCookie, storageKeyOf, TIMEOUTS_KEY } from './reader.ts';
 import { ChangeTracker } from './session/changes.ts';
 import { assertName, defineData, REMEMBER_KEY } from './session/data.ts';
 import { assertWithinBudget } from './session/budget.ts';
+import { FlashValues } from './session/flash.ts';
 import { headerValue } from './session/headers.ts';
 import { closestTimeout, lifetimeLeft, refreshDue, storeTtl, timeRemaining } from './session/lifetime.ts';
 import { cookieLines, expiredLines, firstChunkLine, isSessionCookie, type CookieLine } from './session/lines.ts';
@@ -66,6 +69,10 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
   #rememberChunks: number;
   /** What changed since the session was opened or last saved. */
   readonly #changes = new ChangeTracker();
+  /** The manager's event emitter. */
+  readonly #events: SessionEmitter | undefined;
+  /** Flash values, once `flash` or `takeFlash` is called. */
+  #flash: FlashValues | undefined;
 
   /** @internal Sessions are created by `SessionManager.open()` and `start()`. */
   constructor(options: ResolvedOptions, exchange: HttpExchange, init: SessionInit) {
@@ -94,6 +101,9 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     // A per-session choice (setRemember) travels inside the session, so it holds on later requests.
     const chosen = Object.hasOwn(entry.data, REMEMBER_KEY) ? entry.data[REMEMBER_KEY] : undefined;
     if (typeof chosen === 'boolean') this.#remember = chosen;
+    // A session opened under another `schemaVersion` (migrated) is saved under this one by its next commit.
+    if (stampVersion(options.model, entry.data) && init.exists) this.#changes.mark();
+    this.#events = eventsOf(options);
   }
 
   // ---------------------------------------------------------------- attributes
@@ -124,8 +134,11 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     assertName(name);
     if (value === undefined) return this.remove(name);
     assertJsonValue(name, value);
+    const events = this.#attributeEvents();
+    const old = events === undefined ? undefined : this.#own(name);
     defineData(this.#entry.data, name, value);
     this.#changes.mark();
+    events?.changed(this, name, old, value);
     return this;
   }
 
@@ -137,8 +150,11 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     this.#assertUsable();
     assertName(name);
     if (!Object.hasOwn(this.#entry.data, name)) return this;
+    const events = this.#attributeEvents();
+    const old = events === undefined ? undefined : this.#own(name);
     delete this.#entry.data[name];
     this.#changes.mark();
+    events?.changed(this, name, old, undefined);
     return this;
   }
 
@@ -167,9 +183,11 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
   /** Removes every attribute (timeout overrides are kept). */
   clear(): this {
     this.#assertUsable();
+    const before = this.#attributeEvents() && this.#attributes();
     const names = this.names();
     for (const name of names) delete this.#entry.data[name];
     if (names.length > 0) this.#changes.mark();
+    if (before) this.#events!.replaced(this, before, {});
     return this;
   }
 
@@ -195,21 +213,64 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
       assertName(name);
       if (value !== undefined) assertJsonValue(name, value);
     }
-    this.clear();
+    const before = this.#attributeEvents() && this.#attributes();
+    for (const name of this.names()) delete this.#entry.data[name];
     for (const [name, value] of Object.entries(data)) if (value !== undefined) defineData(this.#entry.data, name, structuredClone(value));
     this.#changes.mark();
+    if (before) this.#events!.replaced(this, before, this.#attributes());
     return this;
+  }
+
+  // ---------------------------------------------------------------- flash
+
+  /**
+   * Flashes a value for the next request: readable there (or on a later request, until read) with
+   * {@link takeFlash}, not in this request. Survives redirects. Kept under the reserved attribute `@flash`.
+   * @param key - e.g. `'notice'`; a second flash under the same key replaces the first
+   * @param value - a value that survives JSON
+   * @throws TypeError when the key is empty or the value would not survive JSON
+   * @throws SessionError `'SESSION_CLOSED'` after destroy, logout or close
+   * @example
+   * session.flash('notice', 'Saved.');
+   * await session.commit();
+   * res.writeHead(303, { location: '/' }).end();
+   */
+  flash(key: string, value: JsonValue): this {
+    this.#assertUsable();
+    (this.#flash ??= new FlashValues(this.#entry.data)).set(this.#entry.data, key, value);
+    this.#changes.mark();
+    return this;
+  }
+
+  /**
+   * Reads a value flashed by an earlier request, and removes it: a second call returns `undefined`.
+   * Reading a value modifies the session, so that its next save (or `commit()`) drops it.
+   * @param key - the flash key; without it, every flashed value is taken
+   * @returns the value (or `undefined`), or, without a key, the values by key
+   * @throws SessionError `'SESSION_CLOSED'` after destroy, logout or close
+   * @example const notice = session.takeFlash('notice');
+   */
+  takeFlash(key: string): JsonValue | undefined;
+  takeFlash(): Record<string, JsonValue>;
+  takeFlash(key?: string): JsonValue | undefined | Record<string, JsonValue> {
+    this.#assertUsable();
+    const flash = (this.#flash ??= new FlashValues(this.#entry.data));
+    const taken = key === undefined ? flash.takeAll(this.#entry.data) : flash.take(this.#entry.data, key);
+    if (taken.changed) this.#changes.mark();
+    return 'values' in taken ? taken.values : taken.value;
   }
 
   // ---------------------------------------------------------------- identity and times
 
   /** The session id (43 base64url characters). A new id is minted on every save. */
   get id(): string {
+    this.#assertUsable();
     return base64urlEncode(this.#current?.sid ?? (this.#pendingSid ??= this.#o.randomBytes(32)));
   }
 
   /** True until the client has sent the session cookie back (a session created by this request). */
   get isNew(): boolean {
+    this.#assertUsable();
     return !this.#exists;
   }
 
@@ -220,6 +281,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
 
   /** When the session was created, Unix seconds. */
   get creationTime(): number {
+    this.#assertUsable();
     return this.#current?.creationTime ?? Math.floor(this.#openedAt);
   }
 
@@ -228,12 +290,14 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
    * or touch (to within `touchThreshold`), not the time of attribute reads or writes.
    */
   get lastAccessedTime(): number {
+    this.#assertUsable();
     const c = this.#current;
     return c === undefined ? this.creationTime : c.creationTime + c.rollingOffset + c.idlingOffset;
   }
 
   /** This application's audience. */
   get audience(): string {
+    this.#assertUsable();
     return this.#entry.audience;
   }
 
@@ -253,6 +317,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
 
   /** The subject (typically the user id), or `undefined`. */
   get subject(): string | undefined {
+    this.#assertUsable();
     return this.#entry.subject;
   }
 
@@ -273,6 +338,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
 
   /** Whether a persistent remember-me cookie is issued on save. */
   get remember(): boolean {
+    this.#assertUsable();
     return this.#remember ?? this.#o.remember;
   }
 
@@ -296,6 +362,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
 
   /** Timeouts in force for this session (its own, else the manager's), seconds, 0 = never. */
   get timeouts(): Readonly<Timeouts> {
+    this.#assertUsable();
     return effectiveTimeouts(this.#o.timeouts, this.#entry.data);
   }
 
@@ -358,14 +425,18 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
    */
   async save(): Promise<void> {
     this.#assertUsable();
+    const before = this.#current?.sid;
+    const rotate = this.#rotate;
     await this.#save(false);
     this.#state = 'open';
+    this.#events?.saved(this, before, rotate);
   }
 
   /**
    * True when anything the next save would persist changed since the session was opened or last saved:
    * attributes (`set`, `remove`, `clear`, `setData`, or an object read with `get` and changed in place),
-   * subject, audience, timeouts, the remember choice. A `set` to an equal value counts as a change.
+   * subject, audience, timeouts, the remember choice, flash values (`flash`, and `takeFlash` of a value),
+   * a `schemaVersion` migration. A `set` to an equal value counts as a change.
    * False right after a successful save; `touch()` does not change it.
    */
   get isModified(): boolean {
@@ -395,10 +466,13 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     const o = this.#o;
     if (!this.canSaveSync) throw syncUnsupported(o, this.remember);
     this.#x.assertWritable();
+    const before = this.#current?.sid;
+    const rotate = this.#rotate;
     const sealed = this.#sealNow(Math.floor(o.now()));
     assertWithinBudget(o, sealed.lines, undefined);
     this.#sent(sealed, undefined, undefined);
     this.#state = 'open';
+    this.#events?.saved(this, before, rotate);
   }
 
   /**
@@ -428,9 +502,11 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
    */
   commitSync(): 'saved' | 'touched' | 'none' {
     if (this.#state === 'closed') return 'none';
-    const due = this.isModified ? 'save' : this.#refreshDue();
+    const modified = this.isModified;
+    const due = modified ? 'save' : this.#refreshDue();
     if (due === 'save') {
       this.saveSync();
+      if (!modified) this.#events?.refreshed(this, 'saved');
       return 'saved';
     }
     if (due === 'touch') this.touch();
@@ -445,8 +521,10 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
    */
   async regenerate(): Promise<void> {
     this.#assertUsable();
+    const before = this.#current?.sid;
     await this.#save(true);
     this.#state = 'open';
+    this.#events?.saved(this, before, true);
   }
 
   /**
@@ -462,6 +540,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     c.idlingOffset = Math.max(0, now - c.creationTime - c.rollingOffset);
     c.header = retouch(this.#o.crypto, c.header, c.idlingOffset, c.macKey, this.#binding(c.flags));
     this.#setCookie(this.#o.cookieName, firstChunkLine(this.#o, base64urlEncode(c.header), c.payload));
+    this.#events?.refreshed(this, 'touched');
     return true;
   }
 
@@ -475,6 +554,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     const due = this.#refreshDue();
     if (due === 'save') {
       await this.save();
+      this.#events?.refreshed(this, 'saved');
       return 'saved';
     }
     if (due === 'touch') this.touch();
@@ -494,21 +574,28 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
   async logout(): Promise<void> {
     this.#assertUsable();
     if (this.#entries.length <= 1) {
-      await this.destroy();
+      await this.#destroy('logout');
       return;
     }
+    const ending = this.#ending('logout');
     this.#entries = this.#entries.filter((e) => e !== this.#entry);
     await this.#save(true);
     this.#state = 'closed';
+    this.#events?.ended(this, this.#entry.data, ending);
   }
 
   /**
    * Invalidates the session: expires its cookies (session, chunks, remember) and deletes its store
    * records. The session is closed afterwards.
    */
-  async destroy(): Promise<void> {
+  destroy(): Promise<void> {
+    return this.#destroy('destroy');
+  }
+
+  async #destroy(how: 'destroy' | 'logout'): Promise<void> {
     this.#assertUsable();
     this.#x.assertWritable();
+    const ending = this.#ending(how);
     const o = this.#o;
     const now = Math.floor(this.#o.now());
     if (o.storage !== undefined || o.revocation !== undefined) await this.#resolveRememberCookie();
@@ -529,6 +616,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     if (this.#rememberSent || this.#rememberCookie !== undefined) this.#send(expiredLines(o, o.rememberName, 1, Math.max(this.#rememberChunks, 1)));
     this.#current = undefined;
     this.#state = 'closed';
+    this.#events?.ended(this, this.#entry.data, ending);
   }
 
   /** Closes the session without sending anything; any further use throws. */
@@ -544,6 +632,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
    * @param properties - e.g. `'id'`, `'timeout'`
    */
   setHeaders(...properties: HeaderProperty[]): this {
+    this.#assertUsable();
     const request = properties.length > 0 ? properties : this.#o.requestHeaders;
     const response = properties.length > 0 ? properties : this.#o.responseHeaders;
     for (const p of request) {
@@ -563,6 +652,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
    * @returns the remaining `Cookie` header value, or `undefined` when none remains
    */
   clearRequestCookie(): string | undefined {
+    this.#assertUsable();
     const header = this.#x.cookieHeader();
     if (header === undefined) return undefined;
     const remaining = withoutCookies(header, (name) => isSessionCookie(this.#o, name));
@@ -718,6 +808,28 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
 
   #assertUsable(): void {
     if (this.#state === 'closed') throw new SessionError('SESSION_CLOSED', 'the session was destroyed, logged out or closed');
+  }
+
+  /** The emitter, when an attribute change has anyone to tell. */
+  #attributeEvents(): SessionEmitter | undefined {
+    return this.#events?.attributes === true ? this.#events : undefined;
+  }
+
+  /** An attribute's value, `undefined` when not set. */
+  #own(name: string): unknown {
+    return Object.hasOwn(this.#entry.data, name) ? this.#entry.data[name] : undefined;
+  }
+
+  /** A shallow copy of the application's attributes (without the reserved `@` ones). */
+  #attributes(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const name of this.names()) defineData(out, name, this.#entry.data[name]);
+    return out;
+  }
+
+  /** What `destroyed` will carry, read while the session is still open (only when it has listeners). */
+  #ending(how: 'destroy' | 'logout'): Omit<SessionEventMap['destroyed'], 'session'> | undefined {
+    return this.#events?.has('destroyed') === true ? { how, id: this.id, audience: this.audience, subject: this.subject } : undefined;
   }
 
   #binding(flags: number): Uint8Array | undefined {

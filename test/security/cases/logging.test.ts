@@ -157,6 +157,27 @@ describe('security checklist 6, case 47: log hygiene', () => {
       ];
       for (const value of bad) secrets.cookie(value, all);
       for (const m of [cookieMode, serverMode, revocable, openFail]) for (const value of bad) await attempt(() => visitNode(m, `${COOKIE}=${value}`, 'start'));
+      // Event listeners that throw with ids and data in their messages, and a schema whose issues quote
+      // the data: the logger gets a line naming the event and the error's class, nothing of the payload.
+      const refuse = { '~standard': { version: 1 as const, vendor: 'test', validate: (v: unknown) => ({ issues: [{ message: `refused ${JSON.stringify(v)}`, path: ['i'] }] }) } };
+      const listened = make({ schema: refuse, schemaVersion: 2, migrate: (d) => d });
+      for (const event of ['created', 'saved', 'refreshed', 'regenerated', 'destroyed', 'invalid', 'attributeAdded', 'attributeRemoved'] as const) {
+        listened.on(event, (e) => {
+          throw new Error(`listener saw ${JSON.stringify({ ...e, session: undefined })}`);
+        });
+      }
+      listened.onBinding('i', { unbound: ({ value }) => Promise.reject(new Error(`unbound ${JSON.stringify(value)}`)) });
+      for (let i = 0; i < 3; i++) {
+        const v = await visit(listened);
+        v.session.set('i', i).setSubject(`user-${i}`);
+        await v.session.save();
+        await v.session.regenerate();
+        seen(v.lines());
+        secrets.add('session id', v.session.id);
+        await attempt(() => visit(listened, v.cookie(), 'start')); // refused by the schema
+        await attempt(() => v.session.destroy());
+        seen(v.lines());
+      }
       // Logout, revocation, replay, resurrection, closed sessions.
       for (const m of [serverMode, revocable]) {
         for (let i = 0; i < 3; i++) {
@@ -214,7 +235,8 @@ describe('security checklist 6, case 47: log hygiene', () => {
     assert.ok(logs.length > 100 && errors.length > 40 && cliOut.length === 4, `${logs.length} log lines, ${errors.length} error texts, ${cliOut.length} CLI outputs`);
     assert.ok(logs.some((l) => l.includes('failing open')) && logs.some((l) => l.includes('"secret" is 16 characters')), 'the warnings were captured');
     assert.ok(errors.some((e) => e.includes('backend exploded')), 'causes were captured');
-    for (const reason of ['malformed', 'oversized', 'flags', 'unauthenticated', 'tampered', 'expired', 'missing-chunk', 'not-found', 'revoked']) {
+    assert.ok(logs.some((l) => l.includes('"destroyed" listener failed (Error)')) && logs.some((l) => l.includes('unbound listener of "i" failed')), 'listener failures were logged');
+    for (const reason of ['malformed', 'oversized', 'flags', 'unauthenticated', 'tampered', 'expired', 'missing-chunk', 'not-found', 'revoked', 'schema']) {
       assert.ok(logs.some((l) => l.includes(`"reason":"${reason}"`)), `the run produced a '${reason}' event`);
     }
     for (const code of ['STORAGE_ERROR', 'SESSION_REVOKED', 'SESSION_CLOSED', 'SESSION_TOO_LARGE', 'HEADERS_SENT', 'TypeError', 'RangeError']) {
