@@ -138,7 +138,8 @@ export interface SessionEvents<Data extends Record<string, unknown> = AnyData> {
   onBinding<K extends keyof Data & string>(name: K, listener: BindingListener<Data, K>): () => void;
 }
 
-const EVENT_NAMES: ReadonlySet<string> = new Set<SessionEventName>([
+/** Every session event name, in the order of {@link SessionEventMap}. */
+export const SESSION_EVENT_NAMES: readonly SessionEventName[] = Object.freeze([
   'created',
   'saved',
   'refreshed',
@@ -149,7 +150,9 @@ const EVENT_NAMES: ReadonlySet<string> = new Set<SessionEventName>([
   'attributeAdded',
   'attributeReplaced',
   'attributeRemoved',
-]);
+] as const);
+
+const EVENT_NAMES: ReadonlySet<string> = new Set(SESSION_EVENT_NAMES);
 
 /** The reader's details of an expired cookie, by the timeout they name (see `expiry` in reader.ts). */
 const EXPIRED_TIMEOUTS: ReadonlyMap<string, ExpiredTimeout> = new Map([

@@ -25,6 +25,18 @@ export {
   type TransportOption,
 } from './options.ts';
 export { SessionError, SessionTooLargeError, isSessionError, type InvalidCookie, type InvalidReason, type SessionErrorCode } from './errors.ts';
+export {
+  SESSION_EVENT_NAMES,
+  type BindingEvent,
+  type BindingListener,
+  type ExpiredTimeout,
+  type SessionEventListener,
+  type SessionEventMap,
+  type SessionEventName,
+  type SessionEvents,
+  type UnbindingEvent,
+} from './events.ts';
+export type { MigrateData, StandardSchemaIssue, StandardSchemaProps, StandardSchemaResult, StandardSchemaV1 } from './schema.ts';
 export type { JsonValue } from './json.ts';
 export type { RevocationOptions } from './revocation.ts';
 export type { Storage, StorageMetadata, StorageSetInput, StorageSetResult } from './storage/types.ts';

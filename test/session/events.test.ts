@@ -5,25 +5,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { isSessionError } from '../../src/errors.ts';
-import type { SessionEventMap, SessionEventName } from '../../src/events.ts';
+import { SESSION_EVENT_NAMES, type SessionEventMap, type SessionEventName } from '../../src/events.ts';
 import type { SessionManager } from '../../src/manager.ts';
 import type { Session } from '../../src/session.ts';
 import { memoryStorage } from '../../src/storage/memory.ts';
 import { CookieJar, withServer } from '../helpers/http.ts';
 import { bed, Client, SECRET, T0, visit } from '../helpers/session.ts';
 
-const ALL: SessionEventName[] = [
-  'created',
-  'saved',
-  'refreshed',
-  'regenerated',
-  'destroyed',
-  'expired',
-  'invalid',
-  'attributeAdded',
-  'attributeReplaced',
-  'attributeRemoved',
-];
+const ALL = SESSION_EVENT_NAMES;
 
 type Seen = Array<[SessionEventName, Record<string, unknown>]>;
 
