@@ -117,6 +117,14 @@ describe('lifecycle events', () => {
     assert.notEqual(lastId, id);
     assert.deepEqual(r1.take(), [['destroyed', { how: 'destroy', id: lastId, audience: 'app1', subject: 'ada' }]]);
     assert.deepEqual(r1.sessions.slice(-1).map((s) => s.state), ['closed']);
+    // logout() of the last audience destroys the session: still reported as a logout.
+    const { client: alone } = await login(app1);
+    r1.take();
+    await visit(alone, app1, async (s) => {
+      lastId = s.id;
+      await s.logout();
+    });
+    assert.deepEqual(r1.take(), [['destroyed', { how: 'logout', id: lastId, audience: 'app1', subject: 'ada' }]]);
   });
 
   it('expired says which timeout passed; invalid comes with every rejected cookie, as onInvalid does', async () => {
