@@ -67,6 +67,38 @@ describe('lifecycle events', () => {
     assert.notEqual(ids[0], ids[1]);
   });
 
+  it('saveSync and commitSync report like save and commit', async () => {
+    const b = bed({ idlingTimeout: 3000 });
+    const m = b.manager();
+    const r = recorder(m);
+    const client = new Client();
+    await visit(client, m, (s) => {
+      s.set('n', 1);
+      s.saveSync();
+    });
+    assert.deepEqual(r.take().filter(([n]) => !n.startsWith('attribute')), [['created', {}], ['saved', {}]]);
+    await visit(client, m, (s) => {
+      s.set('n', 2);
+      assert.equal(s.commitSync(), 'saved');
+    });
+    b.clock.set(T0 + 61);
+    await visit(client, m, (s) => assert.equal(s.commitSync(), 'touched'));
+    b.clock.set(T0 + 2701);
+    await visit(client, m, (s) => assert.equal(s.commitSync(), 'saved'));
+    assert.deepEqual(r.take().filter(([n]) => !n.startsWith('attribute')), [
+      ['saved', {}],
+      ['refreshed', { action: 'touched' }],
+      ['saved', {}],
+      ['refreshed', { action: 'saved' }],
+    ]);
+    // commit() of a closed session commits nothing and does not throw.
+    await visit(client, m, async (s) => {
+      await s.destroy();
+      assert.equal(await s.commit(), 'none');
+      assert.equal(s.commitSync(), 'none');
+    });
+  });
+
   it('a session restored from a remember cookie is created (not new to the client)', async () => {
     const b = bed({ remember: true, rememberSafety: 'low' });
     const m = b.manager();
@@ -316,7 +348,7 @@ describe('a listener that throws', () => {
 });
 
 describe('after destroy()', () => {
-  it('every method and property but state and close() throws SESSION_CLOSED; with server-side storage too', async () => {
+  it('every method and property but state, isModified, close() and commit throws SESSION_CLOSED; with server-side storage too', async () => {
     for (const options of [{}, { storage: memoryStorage() }]) {
       const b = bed(options);
       const m = b.manager();
@@ -354,6 +386,8 @@ describe('after destroy()', () => {
         () => session.clearRequestCookie(),
         () => session.flash('notice', 'x'),
         () => session.takeFlash('notice'),
+        () => session.canSaveSync,
+        () => session.saveSync(),
       ];
       for (const use of uses) assert.throws(use, (e: unknown) => isSessionError(e, 'SESSION_CLOSED'), String(use));
       for (const use of [() => session.save(), () => session.refresh(), () => session.regenerate(), () => session.destroy(), () => session.logout()]) {

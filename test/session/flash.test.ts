@@ -140,6 +140,26 @@ describe('flash', () => {
     assert.equal(events, 0);
   });
 
+  it('flashing, and taking a value, modify the session; taking nothing does not', async () => {
+    const b = bed();
+    const m = b.manager();
+    const client = new Client();
+    await visit(client, m, async (s) => {
+      assert.equal(s.isModified, false);
+      s.flash('notice', 'x');
+      assert.equal(s.isModified, true);
+      assert.equal(await s.commit(), 'saved');
+    });
+    await visit(client, m, async (s) => {
+      assert.equal(s.takeFlash('other'), undefined);
+      assert.equal(s.isModified, false);
+      assert.equal(s.takeFlash('notice'), 'x');
+      assert.equal(s.isModified, true);
+      assert.equal(s.commitSync(), 'saved');
+    });
+    await visit(client, m, (s) => assert.deepEqual(s.takeFlash(), {}));
+  });
+
   it('refuses an empty key and a value that does not survive JSON', async () => {
     const { session } = await new Client().open(bed().manager());
     assert.throws(() => session.flash('', 'x'), { name: 'TypeError', message: /flash key expected a non-empty string/ });

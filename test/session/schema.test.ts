@@ -168,7 +168,13 @@ describe('schemaVersion and migrate', () => {
     assert.deepEqual(await seen(deploy2, unversioned), { first: 'Ann', last: 'Lee' });
     await visit(client, deploy2, async (s) => {
       assert.deepEqual(s.getData(), { first: 'Bob', last: 'Ray' });
-      await s.save();
+      assert.equal(s.isModified, true, 'a migrated session is modified');
+      assert.equal(await s.commit(), 'saved');
+    });
+    // Opened under the current version: not modified, a commit writes nothing.
+    await visit(client, deploy2, async (s) => {
+      assert.equal(s.isModified, false);
+      assert.equal(await s.commit(), 'none');
     });
     assert.deepEqual(versions, [0, 1]);
     // Saved under version 2 now: migrate is not called again.
