@@ -449,7 +449,8 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
    * `revocation` store this save would write to (a session the client holds no cookie of yet writes none).
    */
   get canSaveSync(): boolean {
-    return saveIsSync(this.#o, this.remember, this.#current !== undefined);
+    // Readable on a closed session (unlike `remember`): adapters ask it before an unconditional commit.
+    return saveIsSync(this.#o, this.#remember ?? this.#o.remember, this.#current !== undefined);
   }
 
   /**

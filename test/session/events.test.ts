@@ -348,7 +348,7 @@ describe('a listener that throws', () => {
 });
 
 describe('after destroy()', () => {
-  it('every method and property but state, isModified, close() and commit throws SESSION_CLOSED; with server-side storage too', async () => {
+  it('every method and property but state, isModified, canSaveSync, close() and commit throws SESSION_CLOSED; with server-side storage too', async () => {
     for (const options of [{}, { storage: memoryStorage() }]) {
       const b = bed(options);
       const m = b.manager();
@@ -386,7 +386,6 @@ describe('after destroy()', () => {
         () => session.clearRequestCookie(),
         () => session.flash('notice', 'x'),
         () => session.takeFlash('notice'),
-        () => session.canSaveSync,
         () => session.saveSync(),
       ];
       for (const use of uses) assert.throws(use, (e: unknown) => isSessionError(e, 'SESSION_CLOSED'), String(use));
@@ -394,6 +393,11 @@ describe('after destroy()', () => {
         await assert.rejects(use, (e: unknown) => isSessionError(e, 'SESSION_CLOSED'), String(use));
       }
       assert.equal(session.state, 'closed');
+      // What an adapter calls after the handler, whatever the handler did, still works.
+      assert.equal(session.isModified, false);
+      assert.equal(session.canSaveSync, options.storage === undefined);
+      assert.equal(session.commitSync(), 'none');
+      assert.equal(await session.commit(), 'none');
       session.close();
       assert.equal(session.state, 'closed');
     }
