@@ -292,14 +292,22 @@ async function openChecked(o: ResolvedOptions, value: string, ctx: RequestCookie
   }
   const own = validate && o.model !== undefined ? entries.find((e) => e.audience === o.audience) : undefined;
   if (own === undefined) return result;
+  let detail: string;
   try {
     const checked = await applyModel(o.model!, own);
-    return checked.ok ? result : { ok: false, reason: 'schema', detail: checked.detail };
+    if (checked.ok) return result;
+    detail = checked.detail;
   } catch (err) {
     // A migrate hook that throws is a bug to report, not a reason to fail the request.
     o.logger.warn(`httpsession: "migrate" failed (${err instanceof Error ? err.name : typeof err}); a new session was started`, err);
-    return { ok: false, reason: 'schema', detail: 'migrate failed' };
+    detail = 'migrate failed';
   }
+  if (ctx.kind === 'remember' || entries.length === 1) return { ok: false, reason: 'schema', detail };
+  // Other audiences share the cookie: only this one's entry goes, so this audience starts a new session
+  // (as with a cookie holding no entry for it) and theirs are kept.
+  entries.splice(entries.indexOf(own), 1);
+  reportInvalid(o, { reason: 'schema', cookie: 'session', detail });
+  return result;
 }
 
 /**

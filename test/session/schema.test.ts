@@ -114,6 +114,26 @@ describe('schema option', () => {
     assert.equal((await client.clone().open(m)).session.timeouts.idling, 60);
   });
 
+  it("data that fails drops only this audience's entry: the other audiences sharing the cookie keep theirs", async () => {
+    const b = bed();
+    const other = b.manager({ audience: 'other' });
+    const client = await savedBy(b.manager(), { user: 'ann', visits: 'x' });
+    await visit(client, other, async (s) => {
+      s.set('theirs', 'kept');
+      await s.save();
+    });
+    const m = b.manager({ schema: userZod });
+    await visit(client, m, async (s) => {
+      assert.equal(s.isNew, true);
+      assert.deepEqual(s.getData(), {});
+      s.setData({ user: 'ann', visits: 1 });
+      await s.save();
+    });
+    assert.equal(schemaInvalid(b).length, 1);
+    assert.deepEqual(await seen(other, client), { theirs: 'kept' });
+    assert.deepEqual(await seen(m, client), { user: 'ann', visits: 1 });
+  });
+
   it('an output that does not survive JSON (a transform to Date) is refused as "schema"', async () => {
     const b = bed();
     const m = b.manager({ schema: z.object({ at: z.string().transform((s) => new Date(s)) }) });
