@@ -8,6 +8,8 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { expressSession } from '../../src/adapters/express.ts';
 import { createClient } from 'redis';
 import { isSessionError } from '../../src/errors.ts';
+import type { Session } from '../../src/session.ts';
+import { memoryStorage } from '../../src/storage/memory.ts';
 import { redisStorage } from '../../src/storage/redis.ts';
 import { createSessionManager, type SessionManager } from '../../src/manager.ts';
 import { Client, serve } from '../helpers/adapters.ts';
@@ -153,6 +155,32 @@ describe('httpsession/express', () => {
       assert.equal(first.body, '1');
       assert.equal(first.setCookies.filter((l) => l.startsWith('session=')).length, 1);
       assert.equal((await c.get('/count')).body, '2');
+    } finally {
+      await served.close();
+    }
+  });
+
+  it("on a plain node:http server (Connect's shape: no re-parented req/res), commits as in Express", async () => {
+    const mw = expressSession(createSessionManager({ secret: LONG_SECRET, cookie: httpCookie, storage: memoryStorage() }));
+    const served = await serve((req, res) =>
+      mw(req, res, (err) => {
+        if (err !== undefined) {
+          res.statusCode = 500;
+          res.end();
+          return;
+        }
+        const session = (req as typeof req & { session: Session }).session;
+        const visits = (session.get('visits') ?? 0) + 1;
+        session.set('visits', visits);
+        res.end(String(visits));
+      }),
+    );
+    try {
+      const c = new Client(served.base);
+      assert.equal((await c.get('/')).body, '1');
+      const second = await c.get('/');
+      assert.equal(second.body, '2');
+      assert.ok(second.setCookies.some((l) => l.startsWith('session=')));
     } finally {
       await served.close();
     }
