@@ -1,5 +1,5 @@
 /**
- * `httpsession/koa`: Koa (2 and 3) middleware that puts the request's session on `ctx.session` and
+ * `httpsession/koa`: Koa 3 (and 2, same middleware API, untested) middleware that puts the request's session on `ctx.session` and
  * commits it after the downstream middleware has run, before Koa sends the response.
  *
  * Koa writes the response only after the middleware chain resolves, so the commit (saved when changed,
