@@ -39,6 +39,7 @@ export {
 export type { MigrateData, StandardSchemaIssue, StandardSchemaProps, StandardSchemaResult, StandardSchemaV1 } from './schema.ts';
 export type { JsonValue } from './json.ts';
 export type { RevocationOptions } from './revocation.ts';
+export { spillover, type SpilloverStorage } from './spillover.ts';
 export type { Storage, StorageMetadata, StorageSetInput, StorageSetResult } from './storage/types.ts';
 export type { HttpExchange } from './http/types.ts';
 export { nodeExchange, type NodeRequest, type NodeResponse } from './http/node.ts';

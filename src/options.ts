@@ -17,6 +17,7 @@ import { resolveCrypto, resolveKeys, resolveRememberSafety } from './options/key
 import { resolveRevocation, resolveStorage } from './options/stores.ts';
 import { resolveTransport, type ResolvedHeaderTransport, type TransportOption } from './options/transport.ts';
 import { describe, flag, list, oneOf, seconds } from './options/validate.ts';
+import { isSpillover } from './spillover.ts';
 import type { Revocation, RevocationOptions } from './revocation.ts';
 import { resolveModel, type DataModel, type MigrateData, type StandardSchemaV1 } from './schema.ts';
 import type { Storage } from './storage/types.ts';
@@ -64,7 +65,10 @@ export interface SessionOptions {
   subject?: string | undefined;
   /** On save, drop audiences whose subject differs from the current one. Default `false`. */
   enforceSameSubject?: boolean | undefined;
-  /** Server-side storage; default: the data lives in the cookie. */
+  /**
+   * Server-side storage; default: the data lives in the cookie. `spillover(store)` keeps each session in
+   * the cookie while it fits in `cookie.maxSize`, and in `store` when it does not.
+   */
   storage?: Storage | undefined;
   /** Cookie naming and attributes. */
   cookie?: CookieOptions | undefined;
@@ -167,6 +171,8 @@ export interface ResolvedOptions {
   readonly subject: string | undefined;
   readonly enforceSameSubject: boolean;
   readonly storage: Storage | undefined;
+  /** `storage` is a `spillover` store: each save puts the session in the cookie or in the store. */
+  readonly spill: boolean;
   readonly cookieName: string;
   readonly rememberName: string;
   readonly cookieAttributes: string;
@@ -272,6 +278,7 @@ export function resolveOptions(options: SessionOptions): ResolvedOptions {
     subject: options.subject,
     enforceSameSubject: flag(options, 'enforceSameSubject', false),
     storage,
+    spill: isSpillover(storage),
     cookieName: cookie.name,
     rememberName: cookie.rememberName,
     attributes: cookie.attributes,

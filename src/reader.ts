@@ -109,8 +109,9 @@ export async function openCookie(options: ResolvedOptions, value: string, ctx: O
   if (value.length > MAX_COOKIES_SIZE) return fail('oversized', 'cookie size limit exceeded');
   const header = parseHeader(value);
   if (header === null) return fail('malformed', headerProblem(value));
-  const server = options.storage !== undefined;
-  if (((header.flags & Flags.storage) !== 0) !== server) return fail('flags', 'invalid session flags');
+  // Where the payload is: in the store when the storage flag is set. Spill-over storage takes either.
+  const server = (header.flags & Flags.storage) !== 0;
+  if (server !== (options.storage !== undefined) && !options.spill) return fail('flags', 'invalid session flags');
   if (header.creationTime > Limits.creationTime) return fail('malformed', 'invalid session creation time');
   const remember = ctx.kind === 'remember';
   if (remember && header.idlingOffset !== 0) return fail('malformed', 'invalid session idling offset');

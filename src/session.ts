@@ -33,6 +33,7 @@ import { cookieLines, expiredLines, firstChunkLine, isSessionCookie, type Cookie
 import { deleteRecord, revokedError, revokeReplaced, subjectsOf, writeRememberRecord, writeSessionRecord } from './session/records.ts';
 import { saveIsSync, sealSave, syncUnsupported, type SealedSave } from './session/save.ts';
 import { sealRememberCookie, type SealedRemember } from './session/sealing.ts';
+import { leaveStore, placementOf } from './spillover.ts';
 import { currentCookieOf, type CurrentCookie, type RememberCookie, type SessionInit, type SessionState, type TimeRemaining } from './session/types.ts';
 import type { StorageMetadata } from './storage/types.ts';
 
@@ -540,7 +541,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     const now = Math.floor(this.#o.now());
     c.idlingOffset = Math.max(0, now - c.creationTime - c.rollingOffset);
     c.header = retouch(this.#o.crypto, c.header, c.idlingOffset, c.macKey, this.#binding(c.flags));
-    this.#setCookie(this.#o.cookieName, firstChunkLine(this.#o, base64urlEncode(c.header), c.payload));
+    this.#setCookie(this.#o.cookieName, firstChunkLine(placementOf(this.#o, c.flags), base64urlEncode(c.header), c.payload));
     this.#events?.refreshed(this, 'touched');
     return true;
   }
@@ -682,20 +683,22 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
       throw revokedError();
     }
     const sealed = this.#sealNow(now);
-    const { sid, creationTime, encoded } = sealed;
+    const { sid, creationTime, encoded, placed } = sealed;
 
     // Prepare the remember cookie before writing anything, so a failure leaves the response untouched.
     const previousRemember = this.#rememberCookie;
-    const rememberCookie = this.remember ? await sealRememberCookie(o, this.#x, encoded, previousRemember?.creationTime ?? now, now) : undefined;
+    const rememberCookie = this.remember ? await sealRememberCookie(placed, this.#x, encoded, previousRemember?.creationTime ?? now, now) : undefined;
     assertWithinBudget(o, sealed.lines, rememberCookie?.lines);
 
-    const storageKey = o.storage !== undefined ? await this.#storeSession(sealed.sealed.payload, sid, prev, dropOld, now, creationTime) : undefined;
+    const storageKey = placed.storage !== undefined ? await this.#storeSession(sealed.sealed.payload, sid, prev, dropOld, now, creationTime) : undefined;
+    // Spill-over: a session moving back into the cookie leaves its record (the remember record: below).
+    if (placed !== o && prev?.storageKey !== undefined) await leaveStore(o, prev.storageKey, now, () => this.#metadata());
     if (rememberCookie !== undefined) await this.#commitRemember(rememberCookie, previousRemember, dropOld, now);
     else if (o.storage !== undefined && previousRemember?.storageKey !== undefined) {
       // Remember-me is off: the record of the remember cookie the client holds goes (its cookie expires below).
       await deleteRecord(o, o.rememberName, previousRemember.storageKey, now, () => this.#metadata());
     }
-    if (prev !== undefined && !(dropOld && o.storage !== undefined)) await revokeReplaced(o, prev, this.timeouts, dropOld, now);
+    if (prev !== undefined && !(dropOld && placed.storage !== undefined)) await revokeReplaced(o, prev, this.timeouts, dropOld, now);
     this.#sent(sealed, storageKey, rememberCookie);
   }
 
@@ -716,7 +719,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     this.#pendingSid = undefined;
     const forget = !this.remember && this.#remember === false;
     const version = this.#changes.version;
-    return { ...sealSave(o, this.#x, { entries: this.#entries, prev, sid, forget, now }), version };
+    return { ...sealSave(o, this.#x, { entries: this.#entries, prev, sid, forget, remember: this.remember, now }), version };
   }
 
   /**

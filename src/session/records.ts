@@ -149,7 +149,9 @@ export async function writeRememberRecord(o: ResolvedOptions, r: RememberRecord)
     await storageCall(o, () => o.storage!.set({ ...input, metadata: r.metadata() }), 'save');
   }
   if (previous !== undefined) {
-    if (rotate && o.storage !== undefined && previous.storageKey !== undefined) {
+    // Deleted at once on rotation, and when this remember cookie has no record (spill-over moved it into
+    // the cookie): no later write would shorten it.
+    if ((rotate || key === undefined) && o.storage !== undefined && previous.storageKey !== undefined) {
       await deleteRecord(o, o.rememberName, previous.storageKey, now, r.metadata);
     }
     // The replaced remember cookie is refused at once on rotation, after `staleTtl` otherwise.

@@ -15,6 +15,7 @@ import type { ResolvedOptions } from '../options.ts';
 import { cookieLines, type CookieLine } from './lines.ts';
 import { cookieFlags, sealSessionCookie, type SealedText } from './sealing.ts';
 import type { CurrentCookie } from './types.ts';
+import { placeSave } from '../spillover.ts';
 
 /** A session sealed for saving, not yet stored or sent. */
 export interface SealedSave {
@@ -27,6 +28,11 @@ export interface SealedSave {
   readonly sealed: SealedText & { readonly raw: SealedCookie };
   /** The session cookie's Set-Cookie lines. */
   readonly lines: CookieLine[];
+  /**
+   * The options it is written under: the manager's, or with spill-over storage and a session that fits in
+   * the cookie, their cookie-storage view (no store, no storage flag).
+   */
+  readonly placed: ResolvedOptions;
 }
 
 /** What a save seals. */
@@ -38,6 +44,8 @@ export interface SaveInput {
   readonly sid: Uint8Array;
   /** Set the forget flag (remember-me was switched off for this session). */
   readonly forget: boolean;
+  /** Whether the save also writes a remember cookie (with spill-over, it counts against the budget). */
+  readonly remember: boolean;
   /** Unix seconds (whole). */
   readonly now: number;
 }
@@ -55,10 +63,12 @@ export function sealSave(o: ResolvedOptions, x: HttpExchange, input: SaveInput):
   const creationTime = prev === undefined ? now : prev.creationTime;
   const rollingOffset = prev === undefined ? 0 : now - creationTime;
   const encoded = encodePayload(input.entries, o.compressionThreshold);
-  const flags = cookieFlags(o, encoded.deflated) | (input.forget ? Flags.forget : 0);
+  // Spill-over storage: the cookie or the store, by the size the cookies would have (the storage flag is sealed).
+  const placed = placeSave(o, encoded.bytes.length, input.remember);
+  const flags = cookieFlags(placed, encoded.deflated) | (input.forget ? Flags.forget : 0);
   const sealed = sealSessionCookie(o, x, { sid, creationTime, rollingOffset, flags, plaintext: encoded.bytes });
-  const lines = cookieLines(o, o.cookieName, sealed, '');
-  return { now, sid, creationTime, rollingOffset, flags, encoded, sealed, lines };
+  const lines = cookieLines(placed, o.cookieName, sealed, '');
+  return { now, sid, creationTime, rollingOffset, flags, encoded, sealed, lines, placed };
 }
 
 /**
