@@ -95,6 +95,16 @@ async function server(m: SessionManager): Promise<{ base: string; close(): Promi
   };
 }
 
+/** Runs `fn` against {@link server} over `m`, closed afterwards. */
+async function serve(m: SessionManager, fn: (base: string) => Promise<void>): Promise<void> {
+  const { base, close } = await server(m);
+  try {
+    await fn(base);
+  } finally {
+    await close();
+  }
+}
+
 /** A GET with the jar's cookies; the jar takes the Set-Cookie lines. */
 async function get(base: string, path: string, jar: CookieJar): Promise<{ reply: Reply; setCookies: string[] }> {
   const cookie = jar.header();
@@ -141,8 +151,7 @@ for (const kind of kinds) {
 
     it('in the cookie while it fits, in the store once it outgrows the budget, back in the cookie when it shrinks; the data intact, the old place cleaned up', async () => {
       const m = manager();
-      const { base, close: stop } = await server(m);
-      try {
+      await serve(m, async (base) => {
         const jar = new CookieJar();
         reset();
         // Small: in the cookie, no store call at all.
@@ -182,15 +191,12 @@ for (const kind of kinds) {
         assert.equal(await store.get('session', storedKey, Date.now() / 1000), null);
         assert.notEqual(heldKey, storedKey);
         assert.deepEqual((await get(base, '/', jar)).reply, { isNew: false, length: 300 });
-      } finally {
-        await stop();
-      }
+      });
     });
 
     it('a chunked cookie session moving to the store has its chunks expired; moving back it is chunked again', async () => {
       const m = manager({ cookie: { maxSize: 12_000 } });
-      const { base, close: stop } = await server(m);
-      try {
+      await serve(m, async (base) => {
         const jar = new CookieJar();
         await get(base, '/save?n=6000', jar);
         assert.equal(placement(jar).stored, false);
@@ -205,15 +211,12 @@ for (const kind of kinds) {
         assert.ok(jar.get('session2') !== undefined);
         assert.ok(jar.header()!.length <= 12_000);
         assert.deepEqual((await get(base, '/', jar)).reply, { isNew: false, length: 6000 });
-      } finally {
-        await stop();
-      }
+      });
     });
 
     it('remember-me: both cookies count against the budget and move together, both ways', async () => {
       const m = manager();
-      const { base, close: stop } = await server(m);
-      try {
+      await serve(m, async (base) => {
         const jar = new CookieJar();
         // 2500 B fits alone, not twice: with remember-me the session goes to the store at once.
         await get(base, '/save?n=1000&remember', jar);
@@ -231,9 +234,7 @@ for (const kind of kinds) {
         assert.equal(await store.get('remember', rememberKey, Date.now() / 1000), null);
         assert.ok(jar.header()!.length <= 4096);
         assert.deepEqual((await get(base, '/', jar)).reply, { isNew: false, length: 800 });
-      } finally {
-        await stop();
-      }
+      });
     });
 
     it('touch re-sends the first cookie as the session is held: its first chunk in the cookie, the header alone in the store', async () => {
@@ -286,8 +287,7 @@ for (const kind of kinds) {
 
     it('destroy clears whichever place holds the session', async () => {
       const m = manager();
-      const { base, close: stop } = await server(m);
-      try {
+      await serve(m, async (base) => {
         for (const n of [200, 6000]) {
           const jar = new CookieJar();
           await get(base, `/save?n=${n}`, jar);
@@ -301,15 +301,12 @@ for (const kind of kinds) {
             assert.deepEqual((await get(base, '/', copy)).reply, { isNew: true, length: 0 }, 'a copy of a store-held cookie is dead');
           }
         }
-      } finally {
-        await stop();
-      }
+      });
     });
 
     it('a session destroyed by another request while this one moves it back to the cookie is not brought back', async () => {
       const m = manager();
-      const { base, close: stop } = await server(m);
-      try {
+      await serve(m, async (base) => {
         const jar = new CookieJar();
         await get(base, '/save?n=6000', jar);
         assert.equal(placement(jar).stored, true);
@@ -321,9 +318,7 @@ for (const kind of kinds) {
         a.set('d', 'small');
         await assert.rejects(a.save(), (err: unknown) => isSessionError(err, 'SESSION_REVOKED'));
         assert.deepEqual(headers.getSetCookie(), [], 'nothing written');
-      } finally {
-        await stop();
-      }
+      });
     });
 
     it("each placement is one of lua-resty-session's formats: a plain cookie-storage manager opens the cookie-held session, a plain store manager the store-held one", async () => {
@@ -333,8 +328,7 @@ for (const kind of kinds) {
         createSessionManager({ secret: SECRET, logger: { warn: noop }, cookie: luaRestySessionCookie, storage, onInvalid: (e) => void events.push(e) });
       const cookieOnly = plain(undefined);
       const storeOnly = plain(store);
-      const { base, close: stop } = await server(m);
-      try {
+      await serve(m, async (base) => {
         for (const [n, reader, other] of [
           [300, cookieOnly, storeOnly],
           [6000, storeOnly, cookieOnly],
@@ -357,9 +351,7 @@ for (const kind of kinds) {
           const jar = new CookieJar().update(headers.getSetCookie());
           assert.deepEqual((await get(base, '/', jar)).reply, { isNew: false, length: 3 });
         }
-      } finally {
-        await stop();
-      }
+      });
     });
   });
 }
