@@ -43,6 +43,8 @@ export const HTTP_CASES: readonly HttpCase[] = [
   { id: 'express-session-postgres', label: 'express-session + connect-pg-simple', group: 'peer', step: 1, note: 'in Express 5; connect-pg-simple 10 over pg 8' },
   { id: 'httpsession-mysql', label: 'httpsession, MySQL/MariaDB store', group: 'httpsession', step: 1, note: 'mysql2 3 promise pool; a new row per save, then the old one shortened to `staleTtl`' },
   { id: 'express-session-mysql', label: 'express-session + express-mysql-session', group: 'peer', step: 1, note: 'in Express 5; express-mysql-session 3 over mysql2 3' },
+  { id: 'httpsession-memcached', label: 'httpsession, memcached store', group: 'httpsession', step: 1, note: 'memjs 1.3; a new item per save, the old one touched to `staleTtl`' },
+  { id: 'express-session-memcached', label: 'express-session + connect-memcached', group: 'peer', step: 1, note: 'in Express 5; connect-memcached 3 over memcached 2' },
   { id: 'express-session-memory', label: 'express-session, MemoryStore', group: 'peer', step: 1, note: 'in Express 5; explicit `req.session.save()`' },
   { id: 'iron-session', label: 'iron-session', group: 'peer', step: 1, note: 'on node:http; re-sealed on every save' },
   { id: 'cookie-session', label: 'cookie-session', group: 'peer', step: 1, note: 'on node:http; signed, not encrypted (two cookies)' },

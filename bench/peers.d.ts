@@ -127,6 +127,13 @@ declare module 'koa-session' {
   export default session;
 }
 
+declare module 'connect-memcached' {
+  import type session from 'express-session';
+
+  function connectMemcached(s: typeof session): new (options: { hosts: string[]; prefix?: string }) => session.Store;
+  export default connectMemcached;
+}
+
 declare module 'express-mysql-session' {
   import type session from 'express-session';
 
