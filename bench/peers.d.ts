@@ -127,6 +127,23 @@ declare module 'koa-session' {
   export default session;
 }
 
+declare module 'connect-memcached' {
+  import type session from 'express-session';
+
+  function connectMemcached(s: typeof session): new (options: { hosts: string[]; prefix?: string }) => session.Store;
+  export default connectMemcached;
+}
+
+declare module 'express-mysql-session' {
+  import type session from 'express-session';
+
+  function expressMysqlSession(s: typeof session): new (
+    options: { clearExpired?: boolean; createDatabaseTable?: boolean; schema?: { tableName?: string } },
+    connection?: unknown,
+  ) => session.Store & { onReady(): Promise<void> };
+  export default expressMysqlSession;
+}
+
 declare module 'iron-session' {
   import type { IncomingMessage, ServerResponse } from 'node:http';
 

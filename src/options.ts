@@ -264,7 +264,7 @@ export function resolveOptions(options: SessionOptions): ResolvedOptions {
   if (options.subject !== undefined && typeof options.subject !== 'string') throw new TypeError(`"subject" expected a string, got ${describe(options.subject)}`);
   const rememberSafety = resolveRememberSafety(options.rememberSafety, logger);
   const bindFlags = resolveBind(options);
-  const storage = resolveStorage(options.storage);
+  const storage = resolveStorage(options.storage, options.storeMetadata === true);
   const revocation = resolveRevocation(options.revocation, crypto, logger);
   for (const name of ['now', 'randomBytes', 'onInvalid'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'function') throw new TypeError(`"${name}" expected a function, got ${describe(options[name])}`);

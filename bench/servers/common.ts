@@ -29,6 +29,12 @@ export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/
 /** Where the PostgreSQL cases connect (trust auth on the test machine). */
 export const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
+/** Where the memcached cases connect (memjs / memcached server lists). */
+export const MEMCACHED_SERVERS = process.env.BENCH_MEMCACHED_SERVERS ?? '127.0.0.1:11211';
+
+/** Where the MySQL/MariaDB cases connect. */
+export const MYSQL_URL = process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
+
 /**
  * A table name of one SQL bench server: its own per process (tests and other runs share the server), and
  * dropped again on stop.

@@ -11,6 +11,8 @@ import type * as Express from '../../src/adapters/express.ts';
 import type * as Koa from '../../src/adapters/koa.ts';
 import type * as File from '../../src/storage/file.ts';
 import type * as Memory from '../../src/storage/memory.ts';
+import type * as Memcached from '../../src/storage/memcached.ts';
+import type * as Mysql from '../../src/storage/mysql.ts';
 import type * as Postgres from '../../src/storage/postgres.ts';
 import type * as Redis from '../../src/storage/redis.ts';
 import { reply } from './common.ts';
@@ -22,6 +24,8 @@ export const { createSessionManager } = await from<typeof Core>('../../dist/inde
 export const { fileStorage } = await from<typeof File>('../../dist/storage/file.js', '../../src/storage/file.ts');
 export const { memoryStorage } = await from<typeof Memory>('../../dist/storage/memory.js', '../../src/storage/memory.ts');
 export const { redisStorage } = await from<typeof Redis>('../../dist/storage/redis.js', '../../src/storage/redis.ts');
+export const { memcachedStorage } = await from<typeof Memcached>('../../dist/storage/memcached.js', '../../src/storage/memcached.ts');
+export const { mysqlStorage, createMysqlSchema } = await from<typeof Mysql>('../../dist/storage/mysql.js', '../../src/storage/mysql.ts');
 export const { postgresStorage, createPostgresSchema } = await from<typeof Postgres>('../../dist/storage/postgres.js', '../../src/storage/postgres.ts');
 export const { expressSession } = await from<typeof Express>('../../dist/adapters/express.js', '../../src/adapters/express.ts');
 export const { koaSession } = await from<typeof Koa>('../../dist/adapters/koa.js', '../../src/adapters/koa.ts');

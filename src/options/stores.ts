@@ -17,14 +17,18 @@ function isStorage(value: unknown): value is Storage {
 }
 
 /**
- * Checks the `storage` option.
+ * Checks the `storage` option, and that it keeps a subject index when `storeMetadata` asks for one.
  * @param storage - the user's store, or `undefined` to keep the data in the cookie
+ * @param storeMetadata - the `storeMetadata` option
  * @returns the store as given
- * @throws TypeError when the value is not a Storage
+ * @throws TypeError when the value is not a Storage, or `storeMetadata` is on and the store has no `readMetadata` (memcached)
  */
-export function resolveStorage(storage: Storage | undefined): Storage | undefined {
+export function resolveStorage(storage: Storage | undefined, storeMetadata = false): Storage | undefined {
   if (storage !== undefined && !isStorage(storage)) {
     throw new TypeError(`"storage" expected a Storage (an object with get, set and delete), got ${describe(storage)}`);
+  }
+  if (storeMetadata && storage !== undefined && typeof storage.readMetadata !== 'function') {
+    throw new TypeError(`"storeMetadata" needs a storage with a subject index (readMetadata); ${storage.name} storage keeps none: remove the option or use another store`);
   }
   return storage;
 }

@@ -127,8 +127,8 @@ export type StorageIo = <T>(op: string, body: (deadline: Deadline) => Promise<T>
 /**
  * Creates the I/O runner of one store: every call under the store's {@link deadlines}, and any failure
  * (the client's error, or the deadline's `TimeoutError`) rejected as a `SessionError` of code
- * `'STORAGE_ERROR'` naming the store, with the failure as `cause`. Only I/O goes through it: argument
- * errors stay `TypeError`/`RangeError`.
+ * `'STORAGE_ERROR'` naming the store, with the failure as `cause` (a `STORAGE_ERROR` the store raised
+ * itself is kept as it is). Only I/O goes through it: argument errors stay `TypeError`/`RangeError`.
  * @param name - the store's name, e.g. `'postgres'`
  * @param ms - the deadline of every call, in milliseconds; `0` for none
  * @returns a function running one operation; `op` completes the message "<name> storage failed to <op>"
@@ -142,6 +142,8 @@ export function storageIo(name: string, ms: number): StorageIo {
     try {
       return await withDeadline(body);
     } catch (cause) {
+      // A store's own STORAGE_ERROR (one that says more than "failed") passes through as it is.
+      if (cause instanceof SessionError && cause.code === 'STORAGE_ERROR') throw cause;
       throw new SessionError('STORAGE_ERROR', `${name} storage failed to ${op}`, { storage: name, cause });
     }
   };

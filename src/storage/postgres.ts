@@ -24,10 +24,12 @@
  *
  * @module
  */
-import type { Storage, StorageMetadata, StorageSetInput, StorageSetResult } from './types.ts';
-import { storageIo } from './deadline.ts';
-import { checkSqlOptions, closedError, namespaceClash, quoteTable, type TableName } from './sql.ts';
-import { checkMetadata, checkMetadataArgs, checkRecordArgs, checkSetInput, checkTime, describeType } from './validate.ts';
+import type { StorageSetInput } from './types.ts';
+import { checkSqlOptions, namespaceClash, quoteTable, type SqlStorage, type SqlStorageOptions, type TableName } from './sql.ts';
+import { storageShell } from './shell.ts';
+
+export type { SqlStorage, SqlStorageOptions, SweepOptions } from './sql.ts';
+import { describeType } from './validate.ts';
 
 /** The shape of a `pg` (node-postgres 8) `Pool` or `Client` used by this store. */
 export interface PgClientLike {
@@ -48,47 +50,18 @@ export interface PostgresJsLike {
 /** Any client {@link postgresStorage} accepts. */
 export type PostgresClientLike = PgClientLike | PostgresJsLike;
 
-/** Options of {@link postgresStorage}. */
-export interface PostgresStorageOptions {
+/** Options of {@link postgresStorage}: the client, and `table`, `metaTable`, `closeClient`, `timeout`. */
+export interface PostgresStorageOptions extends SqlStorageOptions {
   /**
    * A `pg` Pool (or Client) or a `postgres` (porsager) `sql` instance you created. With `pg`, attach an
    * `'error'` listener to the pool: it emits one when an idle connection drops, and an unhandled
    * `'error'` event ends the process.
    */
   readonly client: PostgresClientLike;
-  /** The records table, `name` or `schema.name`. Default `sessions` (lua-resty-session's). */
-  readonly table?: string | undefined;
-  /** The subject index table. Default `<table>_meta` (`sessions_meta`, lua-resty-session's). */
-  readonly metaTable?: string | undefined;
-  /** End the client on `close()`. Default `false`: the client is yours and stays open. */
-  readonly closeClient?: boolean | undefined;
-  /**
-   * Milliseconds after which a call rejects with `STORAGE_ERROR` even if PostgreSQL has not answered;
-   * `0` turns the deadline off. Default 5000. A statement already sent may still complete afterwards.
-   */
-  readonly timeout?: number | undefined;
-}
-
-/** Options of {@link sweep}. */
-export interface SweepOptions {
-  /** Rows older than this (Unix seconds) are deleted. Default: the current time. */
-  readonly now?: number | undefined;
-  /** The most rows deleted by one call (a bounded transaction); default 10 000. Call again while it returns this many. */
-  readonly limit?: number | undefined;
 }
 
 /** The store returned by {@link postgresStorage}. */
-export interface PostgresStorage extends Storage {
-  /** Lists the live keys of one audience + subject with their expiry (Unix seconds). */
-  readMetadata(namespace: string, audience: string, subject: string, now: number): Promise<Map<string, number>>;
-  /**
-   * Deletes expired records (their index rows go with them, by the foreign key); resolves to how many.
-   * Expired records are never read, so this only reclaims space: schedule it (every few minutes).
-   */
-  sweep(options?: SweepOptions): Promise<number>;
-  /** Stops using the client (and ends it with `closeClient: true`); later calls reject. Idempotent. */
-  close(): Promise<void>;
-}
+export type PostgresStorage = SqlStorage;
 
 /** One statement of the store: its text, and the name it is prepared under. */
 interface Statement {
@@ -99,7 +72,6 @@ interface Statement {
 /** Runs a statement with bound values; resolves to its rows. */
 type Query = (statement: Statement, values: unknown[]) => Promise<Array<Record<string, unknown>>>;
 
-const DEFAULT_SWEEP_LIMIT = 10_000;
 const NAME = 'postgres';
 
 /**
@@ -121,53 +93,31 @@ export function postgresStorage(options: PostgresStorageOptions): PostgresStorag
   const client = checkClient(options.client);
   const query = adapt(client);
   const sql = statements(quoteTable(table, '"'), quoteTable(metaTable, '"'));
-  const io = storageIo(NAME, timeout);
-  let closed = false;
-  const ensureOpen = (): void => {
-    if (closed) throw closedError(NAME);
-  };
-
-  return {
-    name: NAME,
-    async set(input: StorageSetInput): Promise<StorageSetResult | undefined> {
-      ensureOpen();
-      checkSetInput(input);
+  return storageShell({ name: NAME, timeout, closeClient }, {
+    async set(input) {
       const { statement, values, reports } = setStatement(sql, input);
-      const [row] = await io('save a session', () => query(statement, values));
+      const [row] = await query(statement, values);
       if (row === undefined || Number(row.written) !== 1) throw namespaceClash(NAME);
       return reports ? { oldKeyLive: Number(row.live) === 1 } : undefined;
     },
-    async get(namespace: string, key: string, now: number): Promise<string | null> {
-      ensureOpen();
-      checkRecordArgs(namespace, key, now);
-      const [row] = await io('read a session', () => query(sql.get, [key, namespace, now]));
+    async get(namespace, key, now) {
+      const [row] = await query(sql.get, [key, namespace, now]);
       return row === undefined || row.data === null ? null : String(row.data);
     },
-    async delete(namespace: string, key: string, now: number, metadata?: StorageMetadata): Promise<void> {
-      ensureOpen();
-      checkRecordArgs(namespace, key, now);
-      // The index rows go with the record (ON DELETE CASCADE), so `metadata` needs no statement of its own.
-      if (metadata !== undefined) checkMetadata(metadata);
-      await io('delete a session', () => query(sql.delete, [key, namespace]));
+    async delete(namespace, key) {
+      // The index rows go with the record (ON DELETE CASCADE), so metadata needs no statement of its own.
+      await query(sql.delete, [key, namespace]);
     },
-    async readMetadata(namespace: string, audience: string, subject: string, now: number): Promise<Map<string, number>> {
-      ensureOpen();
-      checkMetadataArgs(namespace, audience, subject, now);
-      const rows = await io('read session metadata', () => query(sql.readMetadata, [audience, subject, namespace, now]));
+    async readMetadata(namespace, audience, subject, now) {
+      const rows = await query(sql.readMetadata, [audience, subject, namespace, now]);
       return new Map(rows.map((r) => [String(r.sid), Number(r.exp)]));
     },
-    async sweep(sweepOptions: SweepOptions = {}): Promise<number> {
-      ensureOpen();
-      const { now, limit } = checkSweep(sweepOptions);
-      const [row] = await io('sweep expired sessions', () => query(sql.sweep, [now, limit]));
+    async sweep(now, limit) {
+      const [row] = await query(sql.sweep, [now, limit]);
       return Number(row?.deleted ?? 0);
     },
-    async close(): Promise<void> {
-      if (closed) return;
-      closed = true;
-      if (closeClient) await client.end();
-    },
-  };
+    end: () => client.end(),
+  });
 }
 
 /** The statements of one store, built once with its quoted table names. */
@@ -267,16 +217,6 @@ function checkClient(client: unknown): PostgresClientLike {
     throw new TypeError(`"client" expected a pg Pool or Client or a postgres sql instance, got ${describeType(client)}`);
   }
   return client as PostgresClientLike;
-}
-
-function checkSweep(options: SweepOptions): { now: number; limit: number } {
-  if (typeof options !== 'object' || options === null) throw new TypeError(`"options" expected an object, got ${describeType(options)}`);
-  const { now = Date.now() / 1000, limit = DEFAULT_SWEEP_LIMIT } = options;
-  checkTime(now, 'now');
-  if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1 || limit > 2 ** 31 - 1) {
-    throw new RangeError(`"limit" expected a positive integer, got ${describeType(limit)}`);
-  }
-  return { now, limit };
 }
 
 /** Options of {@link createPostgresSchema} and {@link postgresSchema}. */

@@ -12,7 +12,7 @@
  * @module
  */
 import { SessionError } from '../errors.ts';
-import { checkBooleanOption, checkOptionsObject, checkTimeoutOption, describeType } from './validate.ts';
+import { checkBooleanOption, checkOptionsObject, checkTime, checkTimeoutOption, describeType } from './validate.ts';
 
 /** One identifier: a letter or `_`, then letters, digits, `_`. */
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
@@ -60,6 +60,21 @@ export function quoteTable(name: TableName, quote: '"' | '`'): string {
 }
 
 /** The options every SQL store takes besides its client. */
+export interface SqlStorageOptions {
+  /** The records table, `name` or `schema.name`. Default `sessions` (lua-resty-session's). */
+  readonly table?: string | undefined;
+  /** The subject index table. Default `<table>_meta` (`sessions_meta`, lua-resty-session's). */
+  readonly metaTable?: string | undefined;
+  /** End the client on `close()`. Default `false`: the client is yours and stays open. */
+  readonly closeClient?: boolean | undefined;
+  /**
+   * Milliseconds after which a call rejects with `STORAGE_ERROR` even if the server has not answered; `0`
+   * turns the deadline off. Default 5000. A statement already sent may still complete afterwards.
+   */
+  readonly timeout?: number | undefined;
+}
+
+/** {@link SqlStorageOptions} checked, with their defaults. */
 export interface SqlStoreSettings {
   readonly table: TableName;
   readonly metaTable: TableName;
@@ -114,3 +129,37 @@ export function closedError(name: string): SessionError {
 export function namespaceClash(name: string): SessionError {
   return new SessionError('STORAGE_ERROR', `${name} storage refused a write: its key holds a live record of another namespace (give each store its own table)`, { storage: name });
 }
+
+/** Options of a SQL store's `sweep()`. */
+export interface SweepOptions {
+  /** Rows that expired at or before this time (Unix seconds) are deleted. Default: the current time. */
+  readonly now?: number | undefined;
+  /** The most rows deleted by one call (a bounded statement); default 10 000. Call again while it returns this many. */
+  readonly limit?: number | undefined;
+}
+
+const DEFAULT_SWEEP_LIMIT = 10_000;
+
+/**
+ * Validates the options of `sweep()`.
+ * @param options - as received
+ * @returns the cut-off time and the row limit, defaults applied
+ * @throws TypeError when `options` is not an object or `now` is not a finite number
+ * @throws RangeError when `limit` is not an integer from 1 to 2^31 - 1
+ */
+export function checkSweep(options: SweepOptions): { now: number; limit: number } {
+  checkOptionsObject(options);
+  const { now = Date.now() / 1000, limit = DEFAULT_SWEEP_LIMIT } = options;
+  checkTime(now, 'now');
+  if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1 || limit > 2 ** 31 - 1) {
+    throw new RangeError(`"limit" expected a positive integer, got ${describeType(limit)}`);
+  }
+  return { now, limit };
+}
+
+/**
+ * The store a SQL store factory returns: a {@link Storage} with `readMetadata`, `sweep(options?)` (deletes
+ * expired records, their index rows going with them by the foreign key, and resolves to how many: schedule
+ * it, as expired records are never read but stay until swept) and `close()`.
+ */
+export type { IndexedStorage as SqlStorage } from './shell.ts';

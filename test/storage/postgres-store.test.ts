@@ -3,8 +3,8 @@
 // one key per table across namespaces, the sweep, and the shipped sql/postgres.sql. Real server, random
 // table names.
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import { after, describe, it } from 'node:test';
+import { checkSchemaFile, checkSweep } from './sql-cases.ts';
 import { isSessionError } from '../../src/errors.ts';
 import { createPostgresSchema, postgresSchema, postgresStorage } from '../../src/storage/postgres.ts';
 import { postgresSkipReason, randomTable, Tables, testPool } from '../helpers/postgres.ts';
@@ -44,9 +44,7 @@ describe('postgres storage: configuration', () => {
   });
 
   it('sql/postgres.sql holds the statements of postgresSchema() for the default names', async () => {
-    const file = await readFile(new URL('../../sql/postgres.sql', import.meta.url), 'utf8');
-    const body = file.split('\n').filter((line, i, lines) => !(line.startsWith('-- ') && lines.slice(0, i).every((l) => l.startsWith('-- ')))).join('\n');
-    assert.equal(body, `${postgresSchema().join(';\n\n')};\n`);
+    await checkSchemaFile('sql/postgres.sql', postgresSchema());
   });
 });
 
@@ -101,19 +99,9 @@ describe('postgres storage: tables', { skip: skip ?? false }, () => {
 
   it('sweep deletes expired records and their index rows, in batches of `limit`', async () => {
     const { table, metaTable } = await tables.make(pool!);
-    const s = postgresStorage({ client: pool!, table, metaTable });
-    const t = now();
-    const metadata = { audiences: ['YXBw'], subjects: ['YWxpY2U'] };
-    const keys = Array.from({ length: 5 }, (_, i) => String(i).repeat(43));
-    for (const [i, key] of keys.entries()) await s.set({ namespace: 'session', key, value: '[""]', ttl: i < 3 ? 10 : 100, now: t, metadata });
-    assert.equal(await s.sweep({ now: t + 5 }), 0);
-    assert.equal(await s.sweep({ now: t + 20, limit: 2 }), 2);
-    assert.equal(await s.sweep({ now: t + 20, limit: 2 }), 1);
-    assert.equal(await s.sweep({ now: t + 20 }), 0);
-    const { rows } = await pool!.query(`SELECT sid FROM "${metaTable}" ORDER BY sid`);
-    assert.deepEqual(rows.map((r) => r.sid), keys.slice(3));
-    assert.deepEqual([...(await s.readMetadata('session', 'YXBw', 'YWxpY2U', t + 20)).keys()].sort(), keys.slice(3));
+    await checkSweep(postgresStorage({ client: pool!, table, metaTable }), async () => (await pool!.query(`SELECT sid FROM "${metaTable}" ORDER BY sid`)).rows.map((r) => String(r.sid)));
   });
+
 
   it('the record is written by one statement: a refused write lists nothing in the index', async () => {
     const { table, metaTable } = await tables.make(pool!);
