@@ -127,7 +127,10 @@ export interface SessionOptions {
   /** Called when a cookie is present but yields no session. Never receives the cookie value. */
   onInvalid?: ((event: InvalidCookie) => void) | undefined;
   /** Where warnings go (a short secret, for instance). Default `console`. */
-  logger?: { warn(message: string): void } | undefined;
+  logger?: {
+    /** Receives one warning, without any secret or cookie value in it. */
+    warn(message: string): void;
+  } | undefined;
 }
 
 /** Timeouts, in seconds, 0 = disabled. */
