@@ -69,7 +69,7 @@ export interface PostgresStorageOptions {
   readonly timeout?: number | undefined;
 }
 
-/** Options of {@link sweep}. */
+/** Options of {@link PostgresStorage.sweep}. */
 export interface SweepOptions {
   /** Rows older than this (Unix seconds) are deleted. Default: the current time. */
   readonly now?: number | undefined;
