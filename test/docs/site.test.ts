@@ -54,7 +54,7 @@ export function codeBlocks(text: string): CodeBlock[] {
 }
 
 /** Runs a command to completion; resolves with its exit code and combined output. */
-function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; output: string; seconds: number }> {
+function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; output: string; seconds: number }> {
   const started = Date.now();
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env, NO_COLOR: '1', FORCE_COLOR: '0' };
   // Under c8, coverage of TypeDoc and VitePress themselves would only slow the report down.
