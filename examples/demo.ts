@@ -1,43 +1,50 @@
 /**
- * The httpsession demo: a tiny server-rendered site over `node:http` that shows one session's life —
- * a visit counter, login (with a fresh session id and an optional remember-me cookie), logout, destroy.
+ * The httpsession demo: a tiny server-rendered site over `node:http` that shows one session's life at a
+ * glance — its data and id, the three timeouts counting down, audience and remember-me state, a cookie
+ * inspector decoding the header of the current cookie, and the subject's sessions in the store with
+ * "log out everywhere".
  *
  *   npm start                          # http://127.0.0.1:3000/ with the public development secret
  *   SESSION_SECRET=... PORT=8080 npm start
  *
- * Sessions live in an encrypted cookie (the default storage): nothing is kept on the server, so a copy
- * of an older cookie stays valid until it times out, even after logout or destroy. To revoke sessions
- * on the server, pass a `storage` to createSessionManager.
+ * Sessions live in a memory store with `storeMetadata: true`, so a subject's sessions can be listed and
+ * revoked. Without the `storage` option they would live in the encrypted cookie (the default).
  */
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { createSessionManager, type Session } from 'httpsession';
+import { memoryStorage } from 'httpsession/storage/memory';
+import { inspectCookie, requestCookies, type InspectedCookie } from './demo/cookies.ts';
+import { escapeHtml, homeBody, page, SCRIPT_SOURCE, shortId, type DemoData } from './demo/render.ts';
+
+export { escapeHtml } from './demo/render.ts';
 
 /** Public, so it protects nothing: only for trying the demo locally. Set SESSION_SECRET for anything else. */
 export const DEVELOPMENT_SECRET = 'httpsession-demo-PUBLIC-development-secret-DO-NOT-USE-IN-PRODUCTION';
 
-/** What this application keeps in its sessions. */
-type DemoData = { visits: number };
-
 const SUBJECT = /^[A-Za-z0-9_.@-]{1,64}$/;
 const MAX_BODY = 4096;
 
-/** Escapes a value for HTML text and quoted attributes. */
-export function escapeHtml(value: unknown): string {
-  return String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-/** A session id is close to a credential (with server-side storage it is the key): show just enough to tell two apart. */
-const shortId = (id: string): string => `${id.slice(0, 8)}…`;
-
-/** `undefined` (a disabled timeout) reads as "never". */
-const seconds = (s: number | undefined): string => (s === undefined ? 'never' : `${s} s`);
+/** The notices a redirect may ask the home page to show (`/?done=<key>`): a fixed list, nothing echoed. */
+const NOTICES: Record<string, string> = {
+  login: 'Logged in: the session has a new id.',
+  regenerated: 'New session id; the data is kept and the old id no longer works.',
+  logout: 'Logged out: anonymous again, under a new id, and the remember cookie is expired.',
+  everywhere: 'Logged out everywhere: every session of that subject was deleted from the store.',
+  destroyed: 'Session destroyed: this visit starts a new one.',
+};
 
 class HttpError extends Error {
   constructor(readonly status: number, message: string) {
     super(message);
   }
 }
+
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
+
+/** The store key of a session id under `hashStorageKey: true`: base64url(SHA-256(id bytes)). */
+const storageKey = (sid: string): string => createHash('sha256').update(Buffer.from(sid, 'base64url')).digest('base64url');
 
 /**
  * Creates the demo server (not listening yet).
@@ -47,6 +54,9 @@ export function createDemoServer(options: { secret?: string; now?: () => number 
   const sessions = createSessionManager<DemoData>({
     secret: options.secret ?? DEVELOPMENT_SECRET,
     audience: 'demo',
+    storage: memoryStorage(),
+    storeMetadata: true, // indexes records by audience + subject: listSessions, revokeSubject
+    hashStorageKey: true, // the store (and the sessions list) holds SHA-256 hashes, not the ids
     remember: false, // switched on per session by the login form's checkbox
     rememberSafety: 'low', // fewer PBKDF2 rounds: quick to demo, weaker against offline guessing
     // The demo is served over plain http://127.0.0.1, where a browser may refuse Secure cookies: this
@@ -55,12 +65,30 @@ export function createDemoServer(options: { secret?: string; now?: () => number 
     cookie: { secure: false },
     ...(options.now === undefined ? {} : { now: options.now }),
   });
+  const { cookieName, rememberName, staleTtl } = sessions.options;
+  const clock = options.now ?? ((): number => Date.now() / 1000);
 
   async function home(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const sent = requestCookies(req);
     const session = await sessions.start(req, res);
     session.set('visits', (session.get('visits') ?? 0) + 1);
     await session.save(); // mints a new id and writes the cookie
-    send(res, 200, page('httpsession demo', homeBody(session)));
+    const now = Math.floor(clock());
+    const cookies = [cookieName, rememberName].map((name) => inspectCookie(req, res, name, now)).filter((c): c is InspectedCookie => c !== undefined);
+    const mine = new Set(cookies.flatMap((c) => (c.sid === undefined ? [] : [storageKey(c.sid)])));
+    const subject = session.subject;
+    const listed = subject === undefined ? undefined : await sessions.listSessions(subject);
+    const done = new URL(req.url ?? '/', 'http://localhost').searchParams.get('done') ?? '';
+    const body = homeBody({
+      session,
+      notice: Object.hasOwn(NOTICES, done) ? NOTICES[done] : undefined,
+      restored: !sent.has(cookieName) && sent.has(rememberName) && subject !== undefined,
+      cookies,
+      devices: listed?.map((s) => ({ ...s, current: mine.has(s.key) })),
+      now,
+      staleTtl,
+    });
+    send(res, 200, page('httpsession demo', body, true));
   }
 
   async function login(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -73,21 +101,15 @@ export function createDemoServer(options: { secret?: string; now?: () => number 
     const session = await sessions.start(req, res);
     session.setSubject(subject).setRemember(form.get('remember') === 'on');
     await session.regenerate(); // a new id on every privilege change defeats session fixation
-    redirect(res);
+    redirect(res, 'login');
   }
 
-  async function logout(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const session = await sessions.start(req, res);
-    session.setSubject(undefined).setRemember(false); // also expires the remember cookie
-    await session.regenerate();
-    redirect(res);
-  }
-
-  async function destroy(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const session = await sessions.start(req, res);
-    await session.destroy(); // expires the session and remember cookies
-    redirect(res);
-  }
+  /** Runs `change` on the request's session, then redirects home with notice `done`. */
+  const action = (done: string, change: (session: Session<DemoData>) => Promise<unknown>): Handler => async (req, res) => {
+    await readForm(req);
+    await change(await sessions.start(req, res));
+    redirect(res, done);
+  };
 
   async function api(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const session = await sessions.start(req, res); // no save: reading does not count as a visit
@@ -97,17 +119,27 @@ export function createDemoServer(options: { secret?: string; now?: () => number 
       isNew: session.isNew,
       visits: session.get('visits') ?? 0,
       subject: session.subject ?? null,
+      audience: session.audience,
       remember: session.remember,
       remaining: { timeToLive: session.timeToLive ?? null, idling: r.idling ?? null, rolling: r.rolling ?? null, absolute: r.absolute ?? null },
     };
     send(res, 200, JSON.stringify(body, null, 2), 'application/json; charset=utf-8');
   }
 
-  const routes: Record<string, (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>> = {
+  const routes: Record<string, Handler> = {
     'GET /': home,
     'POST /login': login,
-    'POST /logout': logout,
-    'POST /destroy': destroy,
+    'POST /regenerate': action('regenerated', (s) => s.regenerate()),
+    'POST /logout': action('logout', async (s) => {
+      s.setSubject(undefined).setRemember(false); // also expires the remember cookie
+      await s.regenerate();
+    }),
+    // Every session and remember record of the subject, in every browser; this browser's cookie then
+    // names a deleted record, so its next request starts a new, anonymous session.
+    'POST /logout-everywhere': action('everywhere', async (s) => {
+      if (s.subject !== undefined) await sessions.revokeSubject(s.subject);
+    }),
+    'POST /destroy': action('destroyed', (s) => s.destroy()), // expires the session and remember cookies
     'GET /api/session': api,
   };
 
@@ -118,7 +150,7 @@ export function createDemoServer(options: { secret?: string; now?: () => number 
       if (route === undefined) throw new HttpError(404, `Nothing at ${path}`);
       await route(req, res);
     } catch (err) {
-      if (err instanceof HttpError) return send(res, err.status, page(`Error ${err.status}`, `<p>${escapeHtml(err.message)}</p>`));
+      if (err instanceof HttpError) return send(res, err.status, page(`Error ${err.status}`, `<p>${escapeHtml(err.message)}</p><p><a href="/">Back</a></p>`));
       // Library errors never carry cookie values, keys or session ids; log the message only.
       console.error(`demo: ${req.method} ${path} failed: ${err instanceof Error ? err.message : String(err)}`);
       if (res.headersSent) return void res.destroy();
@@ -128,58 +160,19 @@ export function createDemoServer(options: { secret?: string; now?: () => number 
   });
 }
 
-function homeBody(session: Session<DemoData>): string {
-  const r = session.timeRemaining();
-  const rows: Array<[string, unknown]> = [
-    ['Visits', session.get('visits') ?? 0],
-    ['Session id (new on every save)', shortId(session.id)],
-    ['New session', session.isNew ? 'yes' : 'no'],
-    ['Subject', session.subject ?? 'anonymous'],
-    ['Remember me', session.remember ? 'on' : 'off'],
-    ['Idle timeout in', seconds(r.idling)],
-    ['Rolling timeout in', seconds(r.rolling)],
-    ['Absolute timeout in', seconds(r.absolute)],
-    ['Time to live', seconds(session.timeToLive)],
-  ];
-  return `
-<table>${rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('')}</table>
-<form method="post" action="/login">
-  <label>Subject <input name="subject" required maxlength="64" pattern="[A-Za-z0-9_.@\\-]+" autocomplete="username"></label>
-  <label><input type="checkbox" name="remember"> Remember me</label>
-  <button>Log in</button>
-</form>
-<form method="post" action="/logout"><button>Log out</button></form>
-<form method="post" action="/destroy"><button>Destroy session</button></form>
-<p><a href="/api/session">/api/session</a> shows the same as JSON, without counting a visit.</p>`;
-}
-
-function page(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>
-  body { font: 16px/1.5 system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
-  table { border-collapse: collapse; margin-bottom: 1.5rem; }
-  th, td { text-align: left; padding: .25rem 1rem .25rem 0; border-bottom: 1px solid #ddd; }
-  form { display: flex; gap: .75rem; align-items: center; margin: .75rem 0; }
-  code, td { font-family: ui-monospace, monospace; }
-</style></head>
-<body><h1>${escapeHtml(title)}</h1>${body}</body></html>`;
-}
-
 function send(res: http.ServerResponse, status: number, body: string, type = 'text/html; charset=utf-8'): void {
   res.writeHead(status, {
     'content-type': type,
     'cache-control': 'no-store', // pages show one visitor's session
     'x-content-type-options': 'nosniff',
-    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+    'content-security-policy': `default-src 'none'; script-src ${SCRIPT_SOURCE}; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'`,
   });
   res.end(body);
 }
 
 /** 303 See Other: the browser follows with a GET, so reloading does not resubmit the form. */
-function redirect(res: http.ServerResponse): void {
-  res.writeHead(303, { location: '/', 'cache-control': 'no-store' });
+function redirect(res: http.ServerResponse, done: string): void {
+  res.writeHead(303, { location: `/?done=${done}`, 'cache-control': 'no-store' });
   res.end();
 }
 
@@ -200,7 +193,6 @@ async function readForm(req: http.IncomingMessage): Promise<URLSearchParams> {
   }
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }
-
 // `npm start`: listen when run directly, not when imported (by the tests, for instance).
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const secret = process.env.SESSION_SECRET;

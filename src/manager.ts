@@ -40,14 +40,18 @@ export interface SessionManager<Data extends Record<string, unknown> = Record<st
    * cookies are over the `cookie.maxSize` budget, which expires them).
    */
   open(req: NodeRequest, res: NodeResponse): Promise<Session<Data>>;
+  /** `open` for the Fetch API: Set-Cookie lines go into `responseHeaders`. */
   open(request: Request, responseHeaders: Headers, options?: FetchOpenOptions): Promise<Session<Data>>;
+  /** `open` over any transport that implements {@link HttpExchange} (what the adapters use). */
   open(exchange: HttpExchange): Promise<Session<Data>>;
   /**
    * Opens the request's session and refreshes it (`open` + `refresh`: a touch or a save when due), then
    * sets the configured session headers. What most request handlers call.
    */
   start(req: NodeRequest, res: NodeResponse): Promise<Session<Data>>;
+  /** `start` for the Fetch API: Set-Cookie lines go into `responseHeaders`. */
   start(request: Request, responseHeaders: Headers, options?: FetchOpenOptions): Promise<Session<Data>>;
+  /** `start` over any transport that implements {@link HttpExchange} (what the adapters use). */
   start(exchange: HttpExchange): Promise<Session<Data>>;
   /**
    * Lists a subject's live server-side sessions (and remember records) in this manager's audience.

@@ -135,7 +135,10 @@ export interface SessionOptions {
    * Where warnings go (a short secret, an event listener that threw: then the listener's error follows the
    * message). Default `console`.
    */
-  logger?: { warn(message: string, ...details: unknown[]): void } | undefined;
+  logger?: {
+    /** Receives one warning, without any secret or cookie value in it (a listener's error may follow). */
+    warn(message: string, ...details: unknown[]): void;
+  } | undefined;
   /**
    * A Standard Schema v1 validator (zod, valibot, arktype, ...) of this audience's attributes: the data a
    * cookie opens to is validated before the application sees it, and replaced by the schema's output.

@@ -52,7 +52,16 @@ export interface NextCookieStore {
 /** What the adapter needs of a middleware response (`NextResponse.next()`, `NextResponse.redirect()`). */
 export interface NextMiddlewareResponse {
   readonly headers: Headers;
-  readonly cookies?: { set(name: string, value: string, options: NextCookieOptions): unknown };
+  readonly cookies?: {
+    /** Sets a response cookie (Next.js' `NextResponse.cookies.set`). */
+    set(name: string, value: string, options: NextCookieOptions): unknown;
+  };
+}
+
+/** Request headers as `headers()` from `next/headers` gives them. */
+export interface NextHeaderSource {
+  /** Reads a request header; `null` when absent. */
+  get(name: string): string | null;
 }
 
 /** Options of {@link nextSessions}. */
@@ -63,7 +72,7 @@ export interface NextSessionsOptions {
    * `headers` from `next/headers`: the request headers a Server Action or Server Component session reads
    * (`User-Agent` for `bind: ['userAgent']`, `X-Forwarded-*` with `trustProxy`). Optional.
    */
-  headers?: () => Promise<Headers | { get(name: string): string | null }> | Headers | { get(name: string): string | null };
+  headers?: () => Promise<Headers | NextHeaderSource> | Headers | NextHeaderSource;
 }
 
 /** The session helpers for one Next.js application, from {@link nextSessions}. */
@@ -151,7 +160,7 @@ export function nextSessions<Data extends Record<string, unknown> = Record<strin
   };
 }
 
-type HeaderSource = { get(name: string): string | null };
+type HeaderSource = NextHeaderSource;
 
 /**
  * The exchange over a Next.js cookie store: cookies are read from it and written to it; other request

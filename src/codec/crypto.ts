@@ -27,7 +27,7 @@ export interface Sealed {
  * The primitives the codec needs. Implementations must be pure functions of their inputs.
  */
 export interface CryptoBackend {
-  /** `'node'` for node:crypto, `'noble'` for the pure-JS @noble implementation. */
+  /** `'node'` for node:crypto, `'noble'` for the pure-JS `@noble` implementation. */
   readonly name: 'node' | 'noble';
   /** SHA-256 of `data`. */
   sha256(data: Uint8Array): Uint8Array;

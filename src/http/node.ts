@@ -16,8 +16,11 @@ export interface NodeRequest {
 
 /** The parts of `http.ServerResponse` the session writes. */
 export interface NodeResponse {
+  /** Whether the headers are already out (a save then rejects with `'HEADERS_SENT'`). */
   readonly headersSent: boolean;
+  /** Reads a response header (the Set-Cookie lines already set, to merge with). */
   getHeader(name: string): number | string | string[] | undefined;
+  /** Sets a response header (Set-Cookie, Cache-Control, the session headers). */
   setHeader(name: string, value: number | string | readonly string[]): unknown;
 }
 

@@ -45,10 +45,13 @@ export interface BridgedSession {
  * {@link BridgedSession} and reads one back.
  */
 export interface ExpressSessionStoreLike {
+  /** Reads the record stored under `sid`; calls back with it, or with nothing when there is none. */
   // biome-ignore lint: see above
   get(sid: string, callback: (err: any, session?: any) => void): unknown;
+  /** Stores `session` under `sid`. */
   // biome-ignore lint: see above
   set(sid: string, session: any, callback?: (err?: any) => void): unknown;
+  /** Deletes the record stored under `sid`. */
   // biome-ignore lint: see above
   destroy(sid: string, callback?: (err?: any) => void): unknown;
 }

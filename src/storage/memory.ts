@@ -15,7 +15,7 @@
  * - Small per idle session (issue 5: at most 300 bytes at 1e6 sessions; `BENCH_ONLY=memory npm run bench`).
  *   A record is one flat string, `<expiresAt>:<value>`, under the name `<namespace id>:<key>`: no object
  *   per record (40 bytes), no repeated namespace text, and both strings flat, not the concatenation trees
- *   (cons strings) V8 builds for `a + b`, which cost another 100 or so bytes. See {@link flat}.
+ *   (cons strings) V8 builds for `a + b`, which cost another 100 or so bytes. See `flat`.
  * - Metadata index names follow `utils.get_name` (spec 5.2): `prefix:namespace:audience:subject`. Records
  *   are only ever reached through this object, so their internal names need no prefix.
  *

@@ -42,7 +42,9 @@ export interface ConformanceOptions {
 
 /** One case: a name and a function that rejects on failure. */
 export interface ConformanceCase {
+  /** What the case checks, for the test's title. */
   readonly name: string;
+  /** Runs the case against the store; rejects with an assertion error when the store misbehaves. */
   run(): Promise<void>;
 }
 

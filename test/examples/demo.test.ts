@@ -81,13 +81,17 @@ interface ApiSession {
   isNew: boolean;
   visits: number;
   subject: string | null;
+  audience: string;
   remember: boolean;
   remaining: { timeToLive: number | null; idling: number | null; rolling: number | null; absolute: number | null };
 }
 
+/** The label → value rows of the page's `kv` tables (the session and its timeouts). */
 function table(html: string): Record<string, string> {
   const rows: Record<string, string> = {};
-  for (const m of html.matchAll(/<tr><th>(.*?)<\/th><td>(.*?)<\/td><\/tr>/g)) rows[m[1]!.replace(/ \(.*\)$/, '')] = m[2]!;
+  for (const [, kv = ''] of html.matchAll(/<table[^>]* class="kv">([\s\S]*?)<\/table>/g)) {
+    for (const m of kv.matchAll(/<tr[^>]*><th>([^<]*)<\/th><td[^>]*>([^<]*)<\/td>/g)) rows[m[1]!.replace(/ \(.*\)$/, '')] = m[2]!;
+  }
   return rows;
 }
 
@@ -149,7 +153,7 @@ describe('examples/demo.ts over HTTP', () => {
 
     const login = await browser.post('/login', { subject: 'alice', remember: 'on' });
     assert.equal(login.status, 303);
-    assert.equal(login.headers.get('location'), '/');
+    assert.equal(login.headers.get('location'), '/?done=login');
     const remember = login.headers.getSetCookie().find((line) => line.startsWith('remember='));
     assert.ok(remember !== undefined, 'a remember cookie is issued');
     assert.match(remember, /; Max-Age=[1-9]\d*/);
