@@ -81,7 +81,7 @@ const decoder = new TextDecoder();
 /**
  * Creates a memcached store over a memjs client you own.
  * @param options - `client` (required), `prefix`, `closeClient`, `timeout`
- * @returns a plain object implementing {@link Storage} (without `readMetadata`), plus `close`
+ * @returns a plain object implementing `Storage` (without `readMetadata`), plus `close`
  * @throws TypeError when `client` is not a memjs client, or an option has the wrong type
  * @throws RangeError when `prefix` has a character outside `[A-Za-z0-9_.-]` or is too long, or `timeout` is negative
  * @example

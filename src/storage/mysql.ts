@@ -73,7 +73,7 @@ const NAME = 'mysql';
 /**
  * Creates a MySQL / MariaDB store over a pool you own. The tables must exist: {@link createMysqlSchema}.
  * @param options - `client` (required), `table`, `metaTable`, `closeClient`, `timeout`
- * @returns a plain object implementing {@link Storage}, plus `readMetadata`, `sweep` and `close`
+ * @returns a plain object implementing `Storage`, plus `readMetadata`, `sweep` and `close`
  * @throws TypeError when `client` is not a mysql2 pool, or an option has the wrong type
  * @throws RangeError when a table name is malformed or `timeout` is negative
  * @example

@@ -77,7 +77,7 @@ const NAME = 'postgres';
 /**
  * Creates a PostgreSQL store over a client you own. The tables must exist: {@link createPostgresSchema}.
  * @param options - `client` (required), `table`, `metaTable`, `closeClient`, `timeout`
- * @returns a plain object implementing {@link Storage}, plus `readMetadata`, `sweep` and `close`
+ * @returns a plain object implementing `Storage`, plus `readMetadata`, `sweep` and `close`
  * @throws TypeError when `client` is neither a `pg` Pool/Client nor a `postgres` sql instance, or an option has the wrong type
  * @throws RangeError when a table name is malformed or `timeout` is negative
  * @example

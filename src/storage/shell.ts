@@ -36,7 +36,12 @@ export interface ClosableStorage extends Storage {
 
 /** The shell of a store with an index and a sweep. */
 export interface IndexedStorage extends ClosableStorage {
+  /** The live records listed for a subject: storage key to expiry (Unix seconds). */
   readMetadata(namespace: string, audience: string, subject: string, now: number): Promise<Map<string, number>>;
+  /**
+   * Deletes expired records (and their index entries), at most `options.limit` per call.
+   * @returns how many records were deleted
+   */
   sweep(options?: SweepOptions): Promise<number>;
 }
 
