@@ -76,11 +76,12 @@ async function server(m: SessionManager): Promise<{ base: string; close(): Promi
           if (url.searchParams.has('remember')) session.setRemember(true);
           await session.save();
         } else if (url.pathname === '/destroy') await session.destroy();
-        const reply: Reply = { isNew: session.isNew, length: session.state === 'closed' ? 0 : ((session.get('d') as string | undefined)?.length ?? 0) };
+        const closed = session.state === 'closed'; // a destroyed session answers only `state`
+        const reply: Reply = { isNew: closed ? false : session.isNew, length: closed ? 0 : ((session.get('d') as string | undefined)?.length ?? 0) };
         res.end(JSON.stringify(reply));
       } catch (err) {
         res.statusCode = 500;
-        res.end(JSON.stringify({ isNew: session.isNew, length: 0, error: isSessionError(err) ? err.code : String(err) }));
+        res.end(JSON.stringify({ isNew: session.state === 'closed' ? false : session.isNew, length: 0, error: isSessionError(err) ? err.code : String(err) }));
       }
     })();
   });
