@@ -24,7 +24,13 @@ export type SessionErrorCode =
   /** The session was destroyed or revoked by another request while this one was using it; nothing was saved. */
   | 'SESSION_REVOKED'
   /** `saveSync()` / `commitSync()` had to save, but the save needs I/O (server-side storage, revocation, remember-me). */
-  | 'SYNC_UNSUPPORTED';
+  | 'SYNC_UNSUPPORTED'
+  /**
+   * Under `concurrency: 'reject'` (or `'merge'` with an attribute both requests changed and no merge
+   * function): a concurrent request saved the session since this one opened it; nothing was saved, and
+   * the client keeps the other request's cookie. Answer 409 and let the client retry.
+   */
+  | 'CONFLICT';
 
 /**
  * An operational failure of a session operation.

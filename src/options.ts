@@ -18,6 +18,7 @@ import { resolveRevocation, resolveStorage } from './options/stores.ts';
 import { resolveTransport, type ResolvedHeaderTransport, type TransportOption } from './options/transport.ts';
 import { describe, flag, list, oneOf, seconds } from './options/validate.ts';
 import { isSpillover } from './spillover.ts';
+import { resolveConcurrency, type ConcurrencyPolicy, type MergeFunction, type ResolvedConcurrency } from './concurrency.ts';
 import type { Revocation, RevocationOptions } from './revocation.ts';
 import { resolveModel, type DataModel, type MigrateData, type StandardSchemaV1 } from './schema.ts';
 import type { Storage } from './storage/types.ts';
@@ -86,6 +87,16 @@ export interface SessionOptions {
   touchThreshold?: number | undefined;
   /** Seconds a replaced server-side record stays readable, for requests in flight. Default 10. */
   staleTtl?: number | undefined;
+  /**
+   * What a save does when a concurrent request saved the same session since this one opened it:
+   * `'last-write-wins'` (default, as lua-resty-session), `'reject'` (a `'CONFLICT'` SessionError, nothing
+   * written) or `'merge'` (three-way, with `merge` for attributes both changed). The strict policies need
+   * a store with compare-and-set (memory, Redis, PostgreSQL, MySQL/MariaDB). See the guide's
+   * "Concurrent requests".
+   */
+  concurrency?: ConcurrencyPolicy | undefined;
+  /** With `concurrency: 'merge'`: per attribute name, how to merge a value both requests changed. */
+  merge?: { readonly [name: string]: MergeFunction<any> } | undefined;
   /** Deflate plaintext longer than this many bytes; 0 = never. Default 1024. */
   compressionThreshold?: number | undefined;
   /** Issue a persistent remember-me cookie. Default `false`. */
@@ -186,6 +197,8 @@ export interface ResolvedOptions {
   readonly rememberTimeouts: Timeouts;
   readonly touchThreshold: number;
   readonly staleTtl: number;
+  /** The `concurrency` and `merge` options. */
+  readonly concurrency: ResolvedConcurrency;
   readonly compressionThreshold: number;
   readonly remember: boolean;
   readonly rememberSafety: RememberSafety;
@@ -291,6 +304,7 @@ export function resolveOptions(options: SessionOptions): ResolvedOptions {
     ...resolveTimeouts(options),
     touchThreshold: seconds(options, 'touchThreshold', 60),
     staleTtl: seconds(options, 'staleTtl', 10),
+    concurrency: resolveConcurrency(options.concurrency, options.merge, storage, isSpillover(storage)),
     compressionThreshold: seconds(options, 'compressionThreshold', 1024),
     remember: flag(options, 'remember', false),
     rememberSafety,

@@ -15,6 +15,7 @@ import { deriveEncryptionKey, deriveMacKey, deriveRememberKey, type KeyMaterial 
 import { parsePayload, payloadText, type SessionEntry } from './codec/payload.ts';
 import { decryptPayload, parseHeader, verifyMac, type ParsedHeader } from './codec/seal.ts';
 import { chunkCount, MAX_COOKIES, MAX_COOKIES_SIZE } from './cookie/serialize.ts';
+import { MAX_SUCCESSOR_HOPS, openSuccessor } from './concurrency.ts';
 import { isSessionError, SessionError, type InvalidReason } from './errors.ts';
 import type { ResolvedOptions, Timeouts } from './options.ts';
 
@@ -30,6 +31,11 @@ export interface OpenedCookie {
   readonly entries: SessionEntry[];
   /** The storage key it was loaded from (server-side storage only). */
   readonly storageKey: string | undefined;
+  /**
+   * The request's cookie had been replaced by a concurrent save, and this is the newest record it led
+   * to (`concurrency: 'reject' | 'merge'`): the client must be sent this cookie.
+   */
+  readonly followed?: boolean | undefined;
 }
 
 /** The result of opening a cookie. */
@@ -105,7 +111,7 @@ export interface OpenContext {
  * @returns the opened cookie or a typed reason
  * @throws SessionError `'STORAGE_ERROR'` when the store fails
  */
-export async function openCookie(options: ResolvedOptions, value: string, ctx: OpenContext): Promise<OpenResult> {
+export async function openCookie(options: ResolvedOptions, value: string, ctx: OpenContext, hops = 0): Promise<OpenResult> {
   if (value.length > MAX_COOKIES_SIZE) return fail('oversized', 'cookie size limit exceeded');
   const header = parseHeader(value);
   if (header === null) return fail('malformed', headerProblem(value));
@@ -131,10 +137,23 @@ export async function openCookie(options: ResolvedOptions, value: string, ctx: O
   if (server) {
     if (value.length !== HEADER_TEXT_SIZE) return fail('malformed', 'invalid session payload');
     storageKey = storageKeyOf(options, header.sid);
-    const record = await readRecord(options, remember ? options.rememberName : options.cookieName, storageKey, ctx.now);
+    const strict = !remember && options.concurrency.policy !== 'last-write-wins';
+    const record = await readRecord(options, remember ? options.rememberName : options.cookieName, storageKey, ctx.now, strict);
     if (record === null) return fail('not-found', 'unable to load session');
-    if (record === undefined) return fail('malformed', 'unable to json decode session');
-    payload = record;
+    if (record.payload === undefined) return fail('malformed', 'unable to json decode session');
+    // Replaced by a concurrent save: the newest record is the session (its successor chain is bounded).
+    const token = record.successors.at(-1);
+    if (token !== undefined && hops < MAX_SUCCESSOR_HOPS) {
+      const macKey = 'macKey' in auth ? auth.macKey : textBytes(auth.macKeyText);
+      const next = openSuccessor(options.crypto, macKey, storageKey, token);
+      if (next !== null) {
+        const opened = await openCookie(options, next, ctx, hops + 1);
+        if (opened.ok) return { ok: true, cookie: { ...opened.cookie, followed: true } };
+        // Its successor is gone (destroyed, or expired): the old record must not bring the session back.
+        return opened.reason === 'not-found' ? fail('not-found', 'the session was replaced and its successor is gone') : opened;
+      }
+    }
+    payload = record.payload;
   } else {
     const full = assembleChunks(value, header.dataSize, (remember ? options.rememberName : options.cookieName).length, ctx);
     if (typeof full !== 'string') return full;
@@ -165,6 +184,30 @@ export async function openCookie(options: ResolvedOptions, value: string, ctx: O
   const macKey = 'macKey' in auth ? bytesText(auth.macKey) : auth.macKeyText;
   storeOpened(cache, copyText(headerText), { keyIndex: auth.keyIndex, macKeyText: macKey, binding: bindingText(binding), payload: copyText(payload), plaintext: text });
   return finishOpen(options, ctx, header, auth, payload, entries, storageKey);
+}
+
+/**
+ * The record a successor token leads to: its header authenticated as a cookie's would be, and its
+ * storage key. For following a destroyed session's successors; `null` when the token does not open or
+ * the header does not authenticate.
+ * @param options - the manager's options
+ * @param macKey - the MAC key of the record the token was found on
+ * @param oldKey - that record's storage key
+ * @param token - the successor token
+ * @param binding - the client binding suffix for a header's bind flags
+ */
+export function successorRecord(
+  options: ResolvedOptions,
+  macKey: Uint8Array,
+  oldKey: string,
+  token: string,
+  binding: (flags: number) => Uint8Array | undefined,
+): { readonly macKey: Uint8Array; readonly storageKey: string } | null {
+  const text = openSuccessor(options.crypto, macKey, oldKey, token);
+  const header = text === null ? null : parseHeader(text);
+  if (header === null || (header.flags & Flags.storage) === 0) return null;
+  const auth = authenticate(options, header, binding(header.flags));
+  return auth === undefined ? null : { macKey: auth.macKey, storageKey: storageKeyOf(options, header.sid) };
 }
 
 /** Checks the header MAC under each key in turn; the first that authenticates it wins. */
@@ -375,11 +418,24 @@ function assembleChunks(first: string, dataSize: number, nameLength: number, ctx
 /**
  * Reads a store record and returns its ciphertext: `null` when missing, `undefined` when unreadable.
  */
-async function readRecord(options: ResolvedOptions, namespace: string, key: string, now: number): Promise<string | null | undefined> {
+async function readRecord(
+  options: ResolvedOptions,
+  namespace: string,
+  key: string,
+  now: number,
+  withSuccessors: boolean,
+): Promise<{ readonly payload: string | undefined; readonly successors: readonly string[] } | null> {
   const storage = options.storage!;
   let record: string | null;
+  let successors: readonly string[] = NONE;
   try {
-    record = await storage.get(namespace, key, now);
+    if (withSuccessors && storage.getRecord !== undefined) {
+      const r = await storage.getRecord(namespace, key, now);
+      record = r === null || r === undefined ? null : r.value;
+      if (r !== null && r !== undefined && Array.isArray(r.successors)) successors = r.successors;
+    } else {
+      record = await storage.get(namespace, key, now);
+    }
   } catch (cause) {
     if (isSessionError(cause, 'STORAGE_ERROR')) throw cause;
     throw new SessionError('STORAGE_ERROR', `${storage.name} storage failed to read a session`, { cause, storage: storage.name });
@@ -387,9 +443,11 @@ async function readRecord(options: ResolvedOptions, namespace: string, key: stri
   if (record === null || record === undefined) return null;
   try {
     const parsed: unknown = JSON.parse(record);
-    if (Array.isArray(parsed) && typeof parsed[0] === 'string') return parsed[0];
+    if (Array.isArray(parsed) && typeof parsed[0] === 'string') return { payload: parsed[0], successors };
   } catch {
     /* fall through */
   }
-  return undefined;
+  return { payload: undefined, successors };
 }
+
+const NONE: readonly string[] = Object.freeze([]);

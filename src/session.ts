@@ -30,7 +30,18 @@ import { FlashValues } from './session/flash.ts';
 import { headerValue } from './session/headers.ts';
 import { closestTimeout, lifetimeLeft, refreshDue, storeTtl, timeRemaining } from './session/lifetime.ts';
 import { cookieLines, expiredLines, firstChunkLine, isSessionCookie, type CookieLine } from './session/lines.ts';
-import { deleteRecord, revokedError, revokeReplaced, subjectsOf, writeRememberRecord, writeSessionRecord } from './session/records.ts';
+import { conflictError, MAX_MERGE_ATTEMPTS, mergeEntries, sealSuccessor } from './concurrency.ts';
+import { encodePayload, parsePayload } from './codec/payload.ts';
+import {
+  deleteRecord,
+  deleteSessionRecords,
+  openSuccessorOf,
+  revokedError,
+  revokeReplaced,
+  subjectsOf,
+  writeRememberRecord,
+  writeSessionRecord,
+} from './session/records.ts';
 import { saveIsSync, sealSave, syncUnsupported, type SealedSave } from './session/save.ts';
 import { sealRememberCookie, type SealedRemember } from './session/sealing.ts';
 import { leaveStore, placementOf } from './spillover.ts';
@@ -74,6 +85,10 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
   readonly #events: SessionEmitter | undefined;
   /** Flash values, once `flash` or `takeFlash` is called. */
   #flash: FlashValues | undefined;
+  /** `concurrency: 'merge'`: the entries as last read or saved (JSON), the base of a three-way merge. */
+  #base: string | undefined;
+  /** The record this request replaces is a concurrent request's, merged into: it keeps its life. */
+  #merged = false;
 
   /** @internal Sessions are created by `SessionManager.open()` and `start()`. */
   constructor(options: ResolvedOptions, exchange: HttpExchange, init: SessionInit) {
@@ -98,6 +113,9 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     if (opened !== undefined && init.exists) {
       this.#current = currentCookieOf(opened);
       if ((opened.header.flags & Flags.forget) !== 0) this.#remember = false;
+      // The client's cookie was replaced by a concurrent save: it gets the newest one.
+      if (opened.followed === true) this.#resend();
+      if (options.concurrency.policy === 'merge') this.#base = encodePayload(init.entries, 0).json;
     }
     // A per-session choice (setRemember) travels inside the session, so it holds on later requests.
     const chosen = Object.hasOwn(entry.data, REMEMBER_KEY) ? entry.data[REMEMBER_KEY] : undefined;
@@ -541,7 +559,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     const now = Math.floor(this.#o.now());
     c.idlingOffset = Math.max(0, now - c.creationTime - c.rollingOffset);
     c.header = retouch(this.#o.crypto, c.header, c.idlingOffset, c.macKey, this.#binding(c.flags));
-    this.#setCookie(this.#o.cookieName, firstChunkLine(placementOf(this.#o, c.flags), base64urlEncode(c.header), c.payload));
+    this.#resend();
     this.#events?.refreshed(this, 'touched');
     return true;
   }
@@ -610,7 +628,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     if (o.storage !== undefined) {
       const metadata = (): StorageMetadata | undefined => this.#metadata();
       const c = this.#current;
-      if (c?.storageKey !== undefined) await deleteRecord(o, o.cookieName, c.storageKey, now, metadata);
+      if (c?.storageKey !== undefined) await deleteSessionRecords(o, c.storageKey, c.macKey, now, metadata, (flags) => this.#binding(flags));
       const r = this.#rememberCookie;
       if (r?.storageKey !== undefined) await deleteRecord(o, o.rememberName, r.storageKey, now, metadata);
     }
@@ -670,7 +688,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
    * lines are {@link #sealNow} and {@link #sent}, which `saveSync()` runs alone.
    * @param regenerate - delete the previous record at once instead of keeping it `staleTtl` seconds
    */
-  async #save(regenerate: boolean): Promise<void> {
+  async #save(regenerate: boolean, hops = 0): Promise<void> {
     const o = this.#o;
     this.#x.assertWritable();
     if (this.remember || o.storage !== undefined || o.revocation !== undefined) await this.#resolveRememberCookie();
@@ -690,7 +708,13 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     const rememberCookie = this.remember ? await sealRememberCookie(placed, this.#x, encoded, previousRemember?.creationTime ?? now, now) : undefined;
     assertWithinBudget(o, sealed.lines, rememberCookie?.lines);
 
-    const storageKey = placed.storage !== undefined ? await this.#storeSession(sealed.sealed.payload, sid, prev, dropOld, now, creationTime) : undefined;
+    const storageKey = placed.storage !== undefined ? await this.#storeSession(sealed.sealed, sid, prev, dropOld, now, creationTime) : undefined;
+    if (storageKey === null) {
+      // A concurrent request saved this session first (compare-and-set): reject, or merge and save again.
+      if (o.concurrency.policy !== 'merge' || hops >= MAX_MERGE_ATTEMPTS) throw conflictError(o.concurrency.policy === 'merge' ? 'too many concurrent saves' : "concurrency is 'reject'");
+      await this.#mergeSuccessor(prev!, now);
+      return this.#save(regenerate, hops + 1);
+    }
     // Spill-over: a session moving back into the cookie leaves its record (the remember record: below).
     if (placed !== o && prev?.storageKey !== undefined) await leaveStore(o, prev.storageKey, now, () => this.#metadata());
     if (rememberCookie !== undefined) await this.#commitRemember(rememberCookie, previousRemember, dropOld, now);
@@ -743,6 +767,8 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     const { sealed } = s;
     this.#current = { header: sealed.raw.header, sid: s.sid, creationTime: s.creationTime, rollingOffset: s.rollingOffset, idlingOffset: 0, flags: s.flags, macKey: sealed.macKey, payload: sealed.payload, storageKey };
     this.#changes.saved(s.version, this.#entry.data);
+    if (o.concurrency.policy === 'merge') this.#base = s.encoded.json;
+    this.#merged = false;
     if (o.responseHeaders.length > 0) this.setHeaders();
   }
 
@@ -751,12 +777,28 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
    * replaced id is then revoked and its record deleted at once.
    * @returns the new record's key
    */
-  async #storeSession(payload: string, sid: Uint8Array, prev: CurrentCookie | undefined, dropOld: boolean, now: number, creationTime: number): Promise<string> {
+  async #storeSession(
+    sealed: { readonly header: string; readonly payload: string },
+    sid: Uint8Array,
+    prev: CurrentCookie | undefined,
+    dropOld: boolean,
+    now: number,
+    creationTime: number,
+  ): Promise<string | null> {
     const o = this.#o;
     const key = storageKeyOf(o, sid);
     const ttl = storeTtl(this.timeouts, now, creationTime);
     const metadata = (): StorageMetadata | undefined => this.#metadata();
-    await writeSessionRecord(o, { key, payload, ttl, now, oldKey: dropOld ? undefined : prev?.storageKey, loadedKey: prev?.storageKey, metadata });
+    const payload = sealed.payload;
+    const loadedKey = prev?.storageKey;
+    // A store with compare-and-set gets the successor token for the record replaced (and, under a strict
+    // policy, claims it); the strict policies claim it even when it is dropped at once (regenerate).
+    const cas = loadedKey !== undefined && loadedKey !== key && o.storage!.getRecord !== undefined;
+    const exclusive = cas && o.concurrency.policy !== 'last-write-wins';
+    const oldKey = dropOld && !exclusive ? undefined : loadedKey;
+    const successor = cas && oldKey !== undefined ? sealSuccessor(o.crypto, o.randomBytes, prev!.macKey, oldKey, sealed.header) : undefined;
+    const outcome = await writeSessionRecord(o, { key, payload, ttl, now, oldKey, loadedKey, metadata, successor, exclusive: exclusive && successor !== undefined, keepOld: this.#merged });
+    if (outcome === 'conflict') return null;
     if (dropOld && prev !== undefined) await revokeReplaced(o, prev, this.timeouts, true, now);
     if (dropOld && prev?.storageKey !== undefined) await deleteRecord(o, o.cookieName, prev.storageKey, now, metadata);
     return key;
@@ -834,6 +876,35 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
   /** What `destroyed` will carry, read while the session is still open (only when it has listeners). */
   #ending(how: 'destroy' | 'logout'): Omit<SessionEventMap['destroyed'], 'session'> | undefined {
     return this.#events?.has('destroyed') === true ? { how, id: this.id, audience: this.audience, subject: this.subject } : undefined;
+  }
+
+  /**
+   * Merges this request's changes into the session a concurrent request saved first (`concurrency:
+   * 'merge'`), which becomes the one this request replaces.
+   * @throws SessionError `'CONFLICT'` when an attribute both changed has no merge function, `'SESSION_REVOKED'`
+   */
+  async #mergeSuccessor(prev: CurrentCookie, now: number): Promise<void> {
+    const o = this.#o;
+    const theirs = await openSuccessorOf(o, prev, now, (flags) => this.#binding(flags));
+    const base = (this.#base === undefined ? null : parsePayload(this.#base)) ?? [];
+    const merged = mergeEntries(base, this.#entries, theirs.entries, o.audience, o.concurrency.merge);
+    if ('conflict' in merged) throw conflictError(`both changed ${merged.conflict === '(subject)' || merged.conflict === '(audience ended)' ? merged.conflict : 'an attribute with no merge function'}`);
+    this.#base = encodePayload(theirs.entries, 0).json;
+    this.#entries = merged.entries;
+    let entry = merged.entries.find((e) => e.audience === o.audience);
+    if (entry === undefined) {
+      entry = { data: {}, audience: o.audience, subject: this.#entry.subject };
+      this.#entries.push(entry);
+    }
+    this.#entry = entry;
+    this.#current = currentCookieOf(theirs);
+    this.#merged = true;
+  }
+
+  /** Sends the first cookie of the session as held (a touch; a followed successor). */
+  #resend(): void {
+    const c = this.#current!;
+    this.#setCookie(this.#o.cookieName, firstChunkLine(placementOf(this.#o, c.flags), base64urlEncode(c.header), c.payload));
   }
 
   #binding(flags: number): Uint8Array | undefined {

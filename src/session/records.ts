@@ -8,8 +8,10 @@ import type { SessionEntry } from '../codec/payload.ts';
 import { isSessionError, SessionError } from '../errors.ts';
 import type { ResolvedOptions, Timeouts } from '../options.ts';
 import type { Storage, StorageMetadata } from '../storage/types.ts';
+import { conflictError, deletedSuccessors, openSuccessor } from '../concurrency.ts';
+import { openCookie, successorRecord, type OpenedCookie } from '../reader.ts';
 import { lifetimeLeft } from './lifetime.ts';
-import type { RememberCookie } from './types.ts';
+import type { CurrentCookie, RememberCookie } from './types.ts';
 
 /**
  * The index metadata of the session's record. Read at each store call, as the entries it comes from may
@@ -44,8 +46,41 @@ export async function storageCall<T>(o: ResolvedOptions, call: () => Promise<T>,
  * @param namespace - the cookie name the record belongs to
  * @param key - the record's storage key
  */
-export async function deleteRecord(o: ResolvedOptions, namespace: string, key: string, now: number, metadata: MetadataSource): Promise<void> {
-  await storageCall(o, () => o.storage!.delete(namespace, key, now, metadata()), 'delete');
+export async function deleteRecord(o: ResolvedOptions, namespace: string, key: string, now: number, metadata: MetadataSource): Promise<readonly string[]> {
+  return deletedSuccessors(await storageCall(o, () => o.storage!.delete(namespace, key, now, metadata()), 'delete'));
+}
+
+/** The most records one destroy deletes along successor chains (bounded work per request). */
+const MAX_CHAIN_DELETES = 32;
+
+/**
+ * Deletes a session record and every record saved from it by concurrent requests (its successors, and
+ * theirs), so that a destroy wins over a save that raced it: the store reads and deletes each record's
+ * successors in one atomic step, and a save claims its predecessor only after writing its own record.
+ * @param o - the manager's options (with a store)
+ * @param key - the record's storage key
+ * @param macKey - its header's MAC key (successor tokens are sealed under it)
+ * @param binding - the client binding suffix for a header's bind flags
+ */
+export async function deleteSessionRecords(
+  o: ResolvedOptions,
+  key: string,
+  macKey: Uint8Array,
+  now: number,
+  metadata: MetadataSource,
+  binding: (flags: number) => Uint8Array | undefined,
+): Promise<void> {
+  const pending: Array<{ key: string; macKey: Uint8Array }> = [{ key, macKey }];
+  const seen = new Set<string>();
+  while (pending.length > 0 && seen.size < MAX_CHAIN_DELETES) {
+    const r = pending.shift()!;
+    if (seen.has(r.key)) continue;
+    seen.add(r.key);
+    for (const token of await deleteRecord(o, o.cookieName, r.key, now, metadata)) {
+      const next = successorRecord(o, r.macKey, r.key, token, binding);
+      if (next !== null) pending.push({ key: next.storageKey, macKey: next.macKey });
+    }
+  }
 }
 
 /** The subjects of a session's entries, for the revocation check. */
@@ -67,6 +102,15 @@ export interface SessionRecord {
   /** The record the request loaded the session from, which must still exist after the write. */
   readonly loadedKey: string | undefined;
   readonly metadata: MetadataSource;
+  /** The successor token to leave on `oldKey`'s record (stores with compare-and-set only). */
+  readonly successor?: string | undefined;
+  /** Claim `oldKey`'s record: write only if it has no successor yet. */
+  readonly exclusive?: boolean | undefined;
+  /**
+   * Leave `oldKey`'s record its life (a merge saves on top of a concurrent request's record, whose cookie
+   * the client may be left holding).
+   */
+  readonly keepOld?: boolean | undefined;
 }
 
 /**
@@ -78,10 +122,12 @@ export interface SessionRecord {
  * @param r - the record
  * @throws SessionError `'SESSION_REVOKED'` when the loaded record is gone, `'STORAGE_ERROR'`
  */
-export async function writeSessionRecord(o: ResolvedOptions, r: SessionRecord): Promise<void> {
+export async function writeSessionRecord(o: ResolvedOptions, r: SessionRecord): Promise<'written' | 'conflict'> {
   const store: Storage = o.storage!;
-  const input = { namespace: o.cookieName, key: r.key, value: JSON.stringify([r.payload]), ttl: r.ttl, now: r.now, oldKey: r.oldKey, staleTtl: o.staleTtl };
-  const written = await storageCall(o, () => store.set({ ...input, metadata: r.metadata() }), 'save');
+  const input = { namespace: o.cookieName, key: r.key, value: JSON.stringify([r.payload]), ttl: r.ttl, now: r.now, oldKey: r.oldKey, staleTtl: r.keepOld === true ? r.ttl : o.staleTtl };
+  const cas = r.successor === undefined ? {} : { successor: r.successor, ...(r.exclusive === true ? { exclusive: true } : {}) };
+  const written = await storageCall(o, () => store.set({ ...input, ...cas, metadata: r.metadata() }), 'save');
+  if (r.exclusive === true && typeof written === 'object' && written !== null && written.conflict === true) return 'conflict';
   const loadedKey = r.loadedKey;
   const oldKeyLive =
     loadedKey === undefined
@@ -93,6 +139,7 @@ export async function writeSessionRecord(o: ResolvedOptions, r: SessionRecord): 
     await deleteRecord(o, o.cookieName, r.key, r.now, r.metadata);
     throw revokedError();
   }
+  return 'written';
 }
 
 /**
@@ -158,4 +205,28 @@ export async function writeRememberRecord(o: ResolvedOptions, r: RememberRecord)
     const replaced = { sid: previous.sid, creationTime: previous.creationTime, rollingOffset: now - previous.creationTime };
     await revokeReplaced(o, replaced, o.rememberTimeouts, rotate, now);
   }
+}
+
+/**
+ * Opens the record that a concurrent save put in place of `prev`'s (the save of this request lost the
+ * compare-and-set), following its successors to the newest.
+ * @param o - the manager's options (with a compare-and-set store)
+ * @param prev - the cookie this request's save tried to replace
+ * @param binding - the client binding suffix for a header's bind flags
+ * @returns the newest record, opened
+ * @throws SessionError `'SESSION_REVOKED'` when it is gone (a concurrent destroy), `'CONFLICT'` when it
+ *   cannot be opened, `'STORAGE_ERROR'`
+ */
+export async function openSuccessorOf(o: ResolvedOptions, prev: CurrentCookie, now: number, binding: (flags: number) => Uint8Array | undefined): Promise<OpenedCookie> {
+  const store = o.storage!;
+  const key = prev.storageKey!;
+  const record = await storageCall(o, async () => (await store.getRecord!(o.cookieName, key, now)) ?? null, 'read');
+  if (record === null) throw revokedError();
+  const token = record.successors.at(-1);
+  const next = token === undefined ? null : openSuccessor(o.crypto, prev.macKey, key, token);
+  if (next === null) throw conflictError('its record cannot be read');
+  const opened = await openCookie(o, next, { kind: 'session', chunk: () => undefined, binding, now }, 1);
+  if (opened.ok) return opened.cookie;
+  if (opened.reason === 'not-found') throw revokedError();
+  throw conflictError(`its record did not open (${opened.reason})`);
 }

@@ -22,8 +22,8 @@
  * @module
  */
 import { SessionError } from '../errors.ts';
-import type { Storage, StorageMetadata, StorageSetInput, StorageSetResult } from './types.ts';
-import { checkKey, checkMetadata, checkNamePart, checkNamespace, checkSetInput, checkTime, describeType } from './validate.ts';
+import type { Storage, StorageDeleteResult, StorageMetadata, StorageRecord, StorageSetInput, StorageSetResult } from './types.ts';
+import { checkKey, checkMetadata, checkNamePart, checkNamespace, checkSetInput, checkTime, describeType, successorList, appendSuccessor } from './validate.ts';
 
 /** Options of {@link memoryStorage}. */
 export interface MemoryStorageOptions {
@@ -39,6 +39,10 @@ export interface MemoryStorage extends Storage {
   readonly size: number;
   /** Lists the live keys of one audience + subject with their expiry (Unix seconds). */
   readMetadata(namespace: string, audience: string, subject: string, now: number): Promise<Map<string, number>>;
+  /** Reads a live record with its successor tokens (compare-and-set saves). */
+  getRecord(namespace: string, key: string, now: number): Promise<StorageRecord | null>;
+  /** Deletes a record and reports its successor tokens. */
+  delete(namespace: string, key: string, now: number, metadata?: StorageMetadata): Promise<StorageDeleteResult>;
   /** Drops every record; later calls reject with a `STORAGE_ERROR`. Idempotent. */
   close(): Promise<void>;
 }
@@ -58,6 +62,8 @@ interface State {
   readonly prefix: string;
   /** Record name (`<namespace id>:<key>`) -> `<expiresAt>:<value>`, oldest written first. */
   readonly records: Map<string, string>;
+  /** Record name -> its successor tokens joined by spaces; only replaced records have one. */
+  readonly successors: Map<string, string>;
   /** Namespace -> its record name prefix `<id>:`, ids numbered from 0 in order of first use. */
   readonly namespaces: Map<string, string>;
   readonly indexes: Map<string, MetadataIndex>;
@@ -89,6 +95,7 @@ export function memoryStorage(options: MemoryStorageOptions = {}): MemoryStorage
     maxEntries,
     prefix,
     records: new Map(),
+    successors: new Map(),
     namespaces: new Map(),
     indexes: new Map(),
     indexAdds: 0,
@@ -115,13 +122,21 @@ export function memoryStorage(options: MemoryStorageOptions = {}): MemoryStorage
       checkTime(now, 'now');
       return getRecord(state, namespace, key, now);
     },
-    async delete(namespace: string, key: string, now: number, metadata?: StorageMetadata): Promise<void> {
+    async getRecord(namespace: string, key: string, now: number): Promise<StorageRecord | null> {
+      ensureOpen(state);
+      checkNamespace(namespace);
+      checkKey(key, 'key');
+      checkTime(now, 'now');
+      const value = getRecord(state, namespace, key, now);
+      return value === null ? null : { value, successors: successorList(state.successors.get(recordName(state, namespace, key))) };
+    },
+    async delete(namespace: string, key: string, now: number, metadata?: StorageMetadata): Promise<StorageDeleteResult> {
       ensureOpen(state);
       checkNamespace(namespace);
       checkKey(key, 'key');
       checkTime(now, 'now');
       if (metadata !== undefined) checkMetadata(metadata);
-      deleteRecord(state, namespace, key, now, metadata);
+      return deleteRecord(state, namespace, key, now, metadata);
     },
     async readMetadata(namespace: string, audience: string, subject: string, now: number): Promise<Map<string, number>> {
       ensureOpen(state);
@@ -134,6 +149,7 @@ export function memoryStorage(options: MemoryStorageOptions = {}): MemoryStorage
     async close(): Promise<void> {
       state.closed = true;
       state.records.clear();
+      state.successors.clear();
       state.cursor = undefined;
       state.front.length = 0;
       state.namespaces.clear();
@@ -189,13 +205,19 @@ function indexName(state: State, namespace: string, audience: string, subject: s
 
 /** Synchronous, so checking the old record before writing the new one sees what a check after would. */
 function setRecord(state: State, input: StorageSetInput): StorageSetResult | undefined {
-  const { namespace, key, value, ttl, now, oldKey, staleTtl } = input;
+  const { namespace, key, value, ttl, now, oldKey, staleTtl, successor } = input;
   let result: StorageSetResult | undefined;
   if (oldKey !== undefined) {
     const oldName = recordName(state, namespace, oldKey);
     const old = state.records.get(oldName);
     const live = old !== undefined && now < recordExpiry(old);
     if (oldKey !== key) result = { oldKeyLive: live };
+    if (successor !== undefined && live) {
+      const held = state.successors.get(oldName);
+      // Compare-and-set: the record was replaced already, so nothing is written.
+      if (input.exclusive === true && held !== undefined) return { oldKeyLive: true, conflict: true };
+      state.successors.set(oldName, flat(appendSuccessor(held, successor)));
+    }
     // min(): a stale TTL shortens the old record's life, never extends it (spec 5.1). Replacing the value
     // of an existing name keeps its place in the eviction order, as editing it in place would.
     const stale = now + (staleTtl ?? 0);
@@ -220,9 +242,13 @@ function getRecord(state: State, namespace: string, key: string, now: number): s
   return null;
 }
 
-function deleteRecord(state: State, namespace: string, key: string, now: number, metadata?: StorageMetadata): void {
-  dropRecord(state, recordName(state, namespace, key));
-  if (metadata === undefined) return;
+function deleteRecord(state: State, namespace: string, key: string, now: number, metadata?: StorageMetadata): StorageDeleteResult {
+  const name = recordName(state, namespace, key);
+  const record = state.records.get(name);
+  const successors = record !== undefined && now < recordExpiry(record) ? successorList(state.successors.get(name)) : [];
+  dropRecord(state, name);
+  const result = { successors };
+  if (metadata === undefined) return result;
   for (let i = 0; i < metadata.audiences.length; i++) {
     const name = indexName(state, namespace, metadata.audiences[i]!, metadata.subjects[i]!);
     const index = state.indexes.get(name);
@@ -230,6 +256,7 @@ function deleteRecord(state: State, namespace: string, key: string, now: number,
     index.delete(key); // prune() would drop it too, its record being gone; explicit is clearer
     prune(state, name, index, namespace, now);
   }
+  return result;
 }
 
 function readIndex(state: State, namespace: string, audience: string, subject: string, now: number): Map<string, number> {
@@ -241,8 +268,9 @@ function readIndex(state: State, namespace: string, audience: string, subject: s
   return new Map(index);
 }
 
-/** Deletes a record, and forgets it among the oldest if it is there. */
+/** Deletes a record (and its successors), and forgets it among the oldest if it is there. */
 function dropRecord(state: State, name: string): void {
+  state.successors.delete(name);
   if (!state.records.delete(name)) return;
   const i = state.front.indexOf(name);
   if (i !== -1) state.front.splice(i, 1);

@@ -36,6 +36,21 @@ export interface StorageSetInput {
   readonly staleTtl?: number | undefined;
   /** Index entries to add (and, with `oldKey`, to move). */
   readonly metadata?: StorageMetadata | undefined;
+  /**
+   * The record's successor token (opaque base64url text, sealed by the session): kept with the record
+   * under `oldKey`, after any it already has, for as long as that record lives, so that a request still
+   * holding the old cookie can find the record that replaced it, and a destroy can reach every record
+   * saved from it. Only sent to a store with {@link Storage.getRecord}, and only with an `oldKey` other
+   * than `key`.
+   */
+  readonly successor?: string | undefined;
+  /**
+   * Compare-and-set (with `successor`): write the record only if the one under `oldKey` is live and has
+   * no successor yet, and claim it with `successor` in the same atomic step. When it already has one,
+   * nothing is written (or what was written is withdrawn before `set` resolves) and `set` resolves to
+   * `{ oldKeyLive: true, conflict: true }`.
+   */
+  readonly exclusive?: boolean | undefined;
 }
 
 /**
@@ -59,6 +74,25 @@ export interface StorageSetResult {
    * when the old record is really gone, never because it merely had less time left than `staleTtl`.
    */
   readonly oldKeyLive: boolean;
+  /**
+   * With `exclusive`: `true` when the record under `oldKey` already had a successor, so this record was
+   * not written (a concurrent request saved the same session first).
+   */
+  readonly conflict?: boolean | undefined;
+}
+
+/** A record as {@link Storage.getRecord} reads it. */
+export interface StorageRecord {
+  /** The record text, as {@link Storage.get} returns it. */
+  readonly value: string;
+  /** The successor tokens it was given by the saves that replaced it, oldest first; empty when none. */
+  readonly successors: readonly string[];
+}
+
+/** What {@link Storage.delete} may report back: the successor tokens of the record it deleted. */
+export interface StorageDeleteResult {
+  /** The deleted record's successor tokens, oldest first (empty when it had none or was absent). */
+  readonly successors: readonly string[];
 }
 
 /**
@@ -77,8 +111,18 @@ export interface Storage {
   set(input: StorageSetInput): Promise<void | StorageSetResult>;
   /** Reads a live record; `null` when absent or expired. */
   get(namespace: string, key: string, now: number): Promise<string | null>;
-  /** Deletes a record (a no-op when absent) and removes it from the metadata index. */
-  delete(namespace: string, key: string, now: number, metadata?: StorageMetadata): Promise<void>;
+  /**
+   * Deletes a record (a no-op when absent) and removes it from the metadata index. A store with
+   * {@link getRecord} resolves to the deleted record's successors, read and deleted in one atomic step, so
+   * that a destroy also ends every record saved from it.
+   */
+  delete(namespace: string, key: string, now: number, metadata?: StorageMetadata): Promise<void | StorageDeleteResult>;
+  /**
+   * Optional, and what makes a store support `concurrency: 'reject' | 'merge'` (compare-and-set saves):
+   * reads a live record with its successor tokens; `null` when absent or expired. A store that has it
+   * must also honour `successor` and `exclusive` in {@link set} and report successors from {@link delete}.
+   */
+  getRecord?(namespace: string, key: string, now: number): Promise<StorageRecord | null>;
   /** Lists the live keys of one audience + subject with their expiry (Unix seconds). */
   readMetadata?(namespace: string, audience: string, subject: string, now: number): Promise<Map<string, number>>;
   /** Releases resources; idempotent. */

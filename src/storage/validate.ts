@@ -51,6 +51,42 @@ export function checkSetInput(input: StorageSetInput, limits: SetInputLimits = {
     throw new RangeError(`"staleTtl" expected a non-negative number of seconds, got ${String(staleTtl)}`);
   }
   if (input.metadata !== undefined) checkMetadata(input.metadata);
+  if (input.successor !== undefined) {
+    if (typeof input.successor !== 'string' || !SUCCESSOR_TOKEN.test(input.successor)) {
+      throw new TypeError(`"successor" expected base64url text of at most 512 characters, got ${describeType(input.successor)}`);
+    }
+    if (input.oldKey === undefined || input.oldKey === input.key) throw new TypeError('"successor" expected an "oldKey" other than "key"');
+  }
+  if (input.exclusive !== undefined && typeof input.exclusive !== 'boolean') {
+    throw new TypeError(`"exclusive" expected a boolean, got ${describeType(input.exclusive)}`);
+  }
+  if (input.exclusive === true && input.successor === undefined) throw new TypeError('"exclusive" expected a "successor" to claim the old record with');
+}
+
+/**
+ * A successor list with one more token, keeping the newest {@link MAX_SUCCESSORS}: a record replaced
+ * that many times within its stale window (last-write-wins saves racing from one old cookie) forgets
+ * the oldest.
+ */
+export function appendSuccessor(list: string | undefined, token: string): string {
+  if (list === undefined || list === '') return token;
+  const tokens = list.split(' ');
+  tokens.push(token);
+  return tokens.slice(-MAX_SUCCESSORS).join(' ');
+}
+
+/** The most successor tokens a record keeps. */
+export const MAX_SUCCESSORS = 16;
+
+/** A successor token: base64url, bounded (a sealed 110-character header is 200 characters). */
+export const SUCCESSOR_TOKEN = /^[A-Za-z0-9_-]{1,512}$/;
+
+/**
+ * Splits a stored successor list (tokens joined by single spaces, oldest first) into its tokens.
+ * @param list - the stored text, or `null`/`undefined`/`''` for none
+ */
+export function successorList(list: string | null | undefined): string[] {
+  return list === null || list === undefined || list === '' ? [] : list.split(' ');
 }
 
 /**
