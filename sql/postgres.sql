@@ -1,16 +1,16 @@
 -- httpsession: PostgreSQL tables of httpsession/storage/postgres (the default names).
 -- The same statements as postgresSchema() / createPostgresSchema(); idempotent. lua-resty-session 4 uses the
--- same two tables and columns (it ignores `version`), so both can share them.
+-- same two tables and columns (it ignores `successors`), so both can share them.
 CREATE TABLE IF NOT EXISTS "sessions" (
-  sid     TEXT PRIMARY KEY,
-  name    TEXT,
-  data    TEXT,
-  exp     TIMESTAMP WITH TIME ZONE,
-  -- Reserved for compare-and-set saves: not read or written yet.
-  version BIGINT NOT NULL DEFAULT 0
+  sid        TEXT PRIMARY KEY,
+  name       TEXT,
+  data       TEXT,
+  exp        TIMESTAMP WITH TIME ZONE,
+  -- Compare-and-set saves: the sealed tokens of the records that replaced this one.
+  successors TEXT
 );
 
-ALTER TABLE "sessions" ADD COLUMN IF NOT EXISTS version BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE "sessions" ADD COLUMN IF NOT EXISTS successors TEXT;
 
 CREATE INDEX IF NOT EXISTS "sessions_exp_idx" ON "sessions" (exp);
 

@@ -8,7 +8,7 @@
  *   `query({ name, text, values })` (named, so each connection parses and plans a statement once) or
  *   `postgres`'s `sql.unsafe(text, values, { prepare: true })`.
  * - The tables are lua's (`sessions(sid, name, data, exp)` and `sessions_meta(aud, sub, sid)` with a
- *   cascading foreign key), plus a `version` column reserved for compare-and-set saves. They are created
+ *   cascading foreign key), plus a `successors` column for compare-and-set saves (lua ignores it). They are created
  *   by {@link createPostgresSchema} or the shipped `sql/postgres.sql`, when you deploy, never by the
  *   store itself. One table holds a key once, whatever the namespace (the primary key is lua's `sid`),
  *   and reads match the namespace too.
@@ -25,6 +25,7 @@
  * @module
  */
 import type { StorageSetInput } from './types.ts';
+import { MAX_SUCCESSORS, successorList } from './validate.ts';
 import { checkSqlOptions, namespaceClash, quoteTable, type SqlStorage, type SqlStorageOptions, type TableName } from './sql.ts';
 import { storageShell } from './shell.ts';
 
@@ -97,6 +98,10 @@ export function postgresStorage(options: PostgresStorageOptions): PostgresStorag
     async set(input) {
       const { statement, values, reports } = setStatement(sql, input);
       const [row] = await query(statement, values);
+      // Compare-and-set: nothing was written; the old record is either claimed already or gone.
+      if (input.exclusive === true && row !== undefined && Number(row.live) !== 1) {
+        return Number(row.present) === 1 ? { oldKeyLive: true, conflict: true } : { oldKeyLive: false };
+      }
       if (row === undefined || Number(row.written) !== 1) throw namespaceClash(NAME);
       return reports ? { oldKeyLive: Number(row.live) === 1 } : undefined;
     },
@@ -104,9 +109,14 @@ export function postgresStorage(options: PostgresStorageOptions): PostgresStorag
       const [row] = await query(sql.get, [key, namespace, now]);
       return row === undefined || row.data === null ? null : String(row.data);
     },
+    async getRecord(namespace, key, now) {
+      const [row] = await query(sql.getRecord, [key, namespace, now]);
+      return row === undefined || row.data === null ? null : { value: String(row.data), successors: successorList(row.successors as string | null) };
+    },
     async delete(namespace, key) {
       // The index rows go with the record (ON DELETE CASCADE), so metadata needs no statement of its own.
-      await query(sql.delete, [key, namespace]);
+      const [row] = await query(sql.delete, [key, namespace]);
+      return { successors: successorList((row?.successors ?? null) as string | null) };
     },
     async readMetadata(namespace, audience, subject, now) {
       const rows = await query(sql.readMetadata, [audience, subject, namespace, now]);
@@ -123,12 +133,16 @@ export function postgresStorage(options: PostgresStorageOptions): PostgresStorag
 /** The statements of one store, built once with its quoted table names. */
 interface Statements {
   readonly get: Statement;
+  readonly getRecord: Statement;
   readonly delete: Statement;
   readonly readMetadata: Statement;
   readonly sweep: Statement;
-  /** Saves, by [replaces another key][with metadata]. */
-  readonly set: readonly [readonly [Statement, Statement], readonly [Statement, Statement]];
+  /** Saves, by [replaces another key: no, yes, yes and leaves a successor, yes and claims it][with metadata]. */
+  readonly set: ReadonlyArray<readonly [Statement, Statement]>;
 }
+
+/** Successor tokens are all 184 characters: the column keeps the newest MAX_SUCCESSORS of them. */
+const MAX_SUCCESSORS_TEXT = MAX_SUCCESSORS * 185 - 1;
 
 /**
  * The SQL of one store. Parameters are always bound, table names checked and quoted. Times are Unix
@@ -138,37 +152,46 @@ function statements(t: string, m: string): Statements {
   // Every save binds $1 key, $2 namespace, $3 value, $4 expiry, $5 now, then the old key and its new
   // expiry (now + staleTtl) when it replaces one, then the audiences and subjects when it has metadata.
   // A key may be rewritten by its own namespace only, or once its record has expired.
-  const upsert = `INSERT INTO ${t} AS t (sid, name, data, exp) VALUES ($1::text, $2::text, $3::text, to_timestamp($4::float8))
-    ON CONFLICT (sid) DO UPDATE SET name = EXCLUDED.name, data = EXCLUDED.data, exp = EXCLUDED.exp
+  // A claiming save (compare-and-set) writes its row only if it claimed the old one.
+  const upsert = (claim: boolean): string => `INSERT INTO ${t} AS t (sid, name, data, exp, successors)
+    SELECT $1::text, $2::text, $3::text, to_timestamp($4::float8), NULL${claim ? ' WHERE EXISTS (SELECT 1 FROM old)' : ''}
+    ON CONFLICT (sid) DO UPDATE SET name = EXCLUDED.name, data = EXCLUDED.data, exp = EXCLUDED.exp, successors = NULL
     WHERE t.name = EXCLUDED.name OR t.exp <= to_timestamp($5::float8) RETURNING 1`;
   // The old record is shortened, never extended, and was live when it had not expired. An UPDATE re-reads
-  // a row that a concurrent statement changed, so a record deleted meanwhile is reported gone.
-  const shorten = `UPDATE ${t} SET exp = LEAST(exp, to_timestamp($7::float8))
-    WHERE sid = $6::text AND name = $2::text AND exp > to_timestamp($5::float8) RETURNING 1`;
-  const save = (old: boolean, meta: boolean): Statement => {
-    const ctes = [`rec AS (${upsert})`];
-    if (old) ctes.push(`old AS (${shorten})`);
+  // a row that a concurrent statement changed, so a record deleted meanwhile is reported gone, and one
+  // claimed meanwhile is not claimed again (its successors are no longer NULL).
+  const shorten = (successor: 0 | 1 | 2): string => {
+    const token = `$8::text`;
+    const append = successor === 0 ? '' : `, successors = CASE WHEN successors IS NULL THEN ${token} ELSE right(successors || ' ' || ${token}, ${MAX_SUCCESSORS_TEXT}) END`;
+    return `UPDATE ${t} SET exp = LEAST(exp, to_timestamp($7::float8))${append}
+    WHERE sid = $6::text AND name = $2::text AND exp > to_timestamp($5::float8)${successor === 2 ? ' AND successors IS NULL' : ''} RETURNING 1`;
+  };
+  /** @param old - 0: replaces nothing; 1: shortens the old record; 2: and leaves a successor; 3: and claims it */
+  const save = (old: 0 | 1 | 2 | 3, meta: boolean): Statement => {
+    const claim = old === 3;
+    const ctes = old === 0 ? [] : [`old AS (${shorten(old === 1 ? 0 : old === 2 ? 1 : 2)})`];
+    ctes.push(`rec AS (${upsert(claim)})`);
     if (meta) {
-      const a = old ? 8 : 6;
+      const a = old === 0 ? 6 : old === 1 ? 8 : 9;
       const pairs = `SELECT a, s FROM unnest($${a}::text[], $${a + 1}::text[]) AS x(a, s)`;
       // Listed only if the record was written; the old key's entries leave the index.
       ctes.push(`listed AS (INSERT INTO ${m} (aud, sub, sid) SELECT a, s, $1::text FROM (${pairs}) AS p WHERE EXISTS (SELECT 1 FROM rec) ON CONFLICT DO NOTHING)`);
-      if (old) ctes.push(`unlisted AS (DELETE FROM ${m} WHERE sid = $6::text AND (aud, sub) IN (${pairs}))`);
+      if (old !== 0) ctes.push(`unlisted AS (DELETE FROM ${m} WHERE sid = $6::text AND (aud, sub) IN (${pairs})${claim ? ' AND EXISTS (SELECT 1 FROM rec)' : ''})`);
     }
-    const live = old ? ', (SELECT count(*) FROM old)::int AS live' : '';
-    return named(`WITH ${ctes.join(',\n')}\nSELECT (SELECT count(*) FROM rec)::int AS written${live}`);
+    const live = old !== 0 ? ', (SELECT count(*) FROM old)::int AS live' : '';
+    // Claiming and not claimed: whether the old record is there (claimed by another save) or gone.
+    const present = claim ? `, (SELECT count(*) FROM ${t} WHERE sid = $6::text AND name = $2::text AND exp > to_timestamp($5::float8))::int AS present` : '';
+    return named(`WITH ${ctes.join(',\n')}\nSELECT (SELECT count(*) FROM rec)::int AS written${live}${present}`);
   };
   return {
     get: named(`SELECT data FROM ${t} WHERE sid = $1::text AND name = $2::text AND exp > to_timestamp($3::float8)`),
-    delete: named(`DELETE FROM ${t} WHERE sid = $1::text AND name = $2::text`),
+    getRecord: named(`SELECT data, successors FROM ${t} WHERE sid = $1::text AND name = $2::text AND exp > to_timestamp($3::float8)`),
+    delete: named(`DELETE FROM ${t} WHERE sid = $1::text AND name = $2::text RETURNING successors`),
     readMetadata: named(`SELECT m.sid, extract(epoch FROM s.exp)::float8 AS exp FROM ${m} m JOIN ${t} s ON s.sid = m.sid
       WHERE m.aud = $1::text AND m.sub = $2::text AND s.name = $3::text AND s.exp > to_timestamp($4::float8)`),
     sweep: named(`WITH d AS (DELETE FROM ${t} WHERE ctid = ANY (ARRAY(SELECT ctid FROM ${t} WHERE exp <= to_timestamp($1::float8) LIMIT $2::int)) RETURNING 1)
       SELECT count(*)::int AS deleted FROM d`),
-    set: [
-      [save(false, false), save(false, true)],
-      [save(true, false), save(true, true)],
-    ],
+    set: ([0, 1, 2, 3] as const).map((old) => [save(old, false), save(old, true)] as const),
   };
 }
 
@@ -190,9 +213,12 @@ function setStatement(sql: Statements, input: StorageSetInput): { statement: Sta
   const old = oldKey !== undefined && oldKey !== key;
   const meta = metadata !== undefined && metadata.audiences.length > 0;
   const values: unknown[] = [key, namespace, value, now + input.ttl, now];
+  const successor = old ? input.successor : undefined;
   if (old) values.push(oldKey, now + (input.staleTtl ?? 0));
+  if (successor !== undefined) values.push(successor);
   if (meta) values.push([...metadata.audiences], [...metadata.subjects]);
-  return { statement: sql.set[old ? 1 : 0][meta ? 1 : 0], values, reports: old };
+  const variant = !old ? 0 : successor === undefined ? 1 : input.exclusive === true ? 3 : 2;
+  return { statement: sql.set[variant]![meta ? 1 : 0], values, reports: old };
 }
 
 /** One query function for either library. Both resolve to an array of row objects. */
@@ -229,7 +255,7 @@ export interface PostgresSchemaOptions {
 
 /**
  * The DDL of the store's tables, as `sql/postgres.sql` ships it for the default names: lua-resty-
- * session's two tables (an existing lua table gains the `version` column, which lua ignores), an index
+ * session's two tables (an existing lua table gains the `successors` column, which lua ignores), an index
  * on `exp` for the sweep and one on the index's `sid` for the cascade. Idempotent (`IF NOT EXISTS`).
  * @param options - `table`, `metaTable`
  * @returns the statements, one per element
@@ -243,8 +269,8 @@ export function postgresSchema(options: PostgresSchemaOptions = {}): string[] {
   const m = quoteTable(metaTable, '"');
   const index = (name: TableName, column: string): string => `"${`${name.table}_${column}_idx`.slice(0, 63)}"`;
   return [
-    `CREATE TABLE IF NOT EXISTS ${t} (\n  sid     TEXT PRIMARY KEY,\n  name    TEXT,\n  data    TEXT,\n  exp     TIMESTAMP WITH TIME ZONE,\n  -- Reserved for compare-and-set saves: not read or written yet.\n  version BIGINT NOT NULL DEFAULT 0\n)`,
-    `ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS version BIGINT NOT NULL DEFAULT 0`,
+    `CREATE TABLE IF NOT EXISTS ${t} (\n  sid        TEXT PRIMARY KEY,\n  name       TEXT,\n  data       TEXT,\n  exp        TIMESTAMP WITH TIME ZONE,\n  -- Compare-and-set saves: the sealed tokens of the records that replaced this one.\n  successors TEXT\n)`,
+    `ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS successors TEXT`,
     `CREATE INDEX IF NOT EXISTS ${index(table, 'exp')} ON ${t} (exp)`,
     `CREATE TABLE IF NOT EXISTS ${m} (\n  aud TEXT,\n  sub TEXT,\n  sid TEXT REFERENCES ${t} (sid) ON DELETE CASCADE ON UPDATE CASCADE,\n  PRIMARY KEY (aud, sub, sid)\n)`,
     `CREATE INDEX IF NOT EXISTS ${index(metaTable, 'sid')} ON ${m} (sid)`,

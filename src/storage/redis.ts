@@ -22,8 +22,8 @@
  */
 import { SessionError } from '../errors.ts';
 import { deadlines, type Deadline } from './deadline.ts';
-import type { Storage, StorageMetadata, StorageSetInput, StorageSetResult } from './types.ts';
-import { checkKey, checkMetadata, checkNamePart, checkNamespace, checkSetInput, checkTime, describeType } from './validate.ts';
+import type { Storage, StorageDeleteResult, StorageMetadata, StorageRecord, StorageSetInput, StorageSetResult } from './types.ts';
+import { checkKey, checkMetadata, checkNamePart, checkNamespace, checkSetInput, checkTime, describeType, MAX_SUCCESSORS, successorList } from './validate.ts';
 
 /** The shape of a node-redis v5 single-server client (`createClient()`) used by this store. */
 export interface NodeRedisClientLike {
@@ -81,6 +81,10 @@ export interface RedisStorageOptions {
 export interface RedisStorage extends Storage {
   /** Lists the live keys of one audience + subject with their expiry (Unix seconds). */
   readMetadata(namespace: string, audience: string, subject: string, now: number): Promise<Map<string, number>>;
+  /** Reads a live record with its successor tokens (compare-and-set saves). */
+  getRecord(namespace: string, key: string, now: number): Promise<StorageRecord | null>;
+  /** Deletes a record and reports its successor tokens (read and deleted in one script). */
+  delete(namespace: string, key: string, now: number, metadata?: StorageMetadata): Promise<StorageDeleteResult>;
   /** Stops using the client (and quits it with `closeClient: true`); later calls reject. Idempotent. */
   close(): Promise<void>;
 }
@@ -144,6 +148,10 @@ export function redisStorage(options: RedisStorageOptions): RedisStorage {
     }
   };
   const recordKey = (namespace: string, key: string): string => `${prefix}${namespace}:${key}`;
+  // A record's successor tokens: a key of their own in the record's hash slot (the braces hold the
+  // record's key), so that one script reads or changes both on a Cluster too; lua-resty-session never
+  // reads it.
+  const successorsKey = (record: string): string => `{${record}}:successors`;
   const indexKey = (namespace: string, audience: string, subject: string): string => `${prefix}${namespace}:${audience}:${subject}`;
 
   return {
@@ -151,7 +159,7 @@ export function redisStorage(options: RedisStorageOptions): RedisStorage {
     async set(input: StorageSetInput): Promise<StorageSetResult | undefined> {
       ensureOpen();
       checkSetInput(input);
-      return io('save a session', (deadline) => setRecord(send, compat, input, recordKey, indexKey, deadline));
+      return io('save a session', (deadline) => setRecord(send, compat, input, recordKey, indexKey, successorsKey, deadline));
     },
     async get(namespace: string, key: string, now: number): Promise<string | null> {
       ensureOpen();
@@ -161,7 +169,20 @@ export function redisStorage(options: RedisStorageOptions): RedisStorage {
       const name = recordKey(namespace, key);
       return io('read a session', async () => text(await send(name, ['GET', name])));
     },
-    async delete(namespace: string, key: string, now: number, metadata?: StorageMetadata): Promise<void> {
+    async getRecord(namespace: string, key: string, now: number): Promise<StorageRecord | null> {
+      ensureOpen();
+      checkNamespace(namespace);
+      checkKey(key, 'key');
+      checkTime(now, 'now');
+      const name = recordKey(namespace, key);
+      return io('read a session', async () => {
+        const reply = await send(name, ['MGET', name, successorsKey(name)]);
+        if (!Array.isArray(reply) || reply.length !== 2) throw unexpected('MGET');
+        const value = text(reply[0]);
+        return value === null ? null : { value, successors: successorList(text(reply[1])) };
+      });
+    },
+    async delete(namespace: string, key: string, now: number, metadata?: StorageMetadata): Promise<StorageDeleteResult> {
       ensureOpen();
       checkNamespace(namespace);
       checkKey(key, 'key');
@@ -169,7 +190,13 @@ export function redisStorage(options: RedisStorageOptions): RedisStorage {
       if (metadata !== undefined) checkMetadata(metadata);
       const name = recordKey(namespace, key);
       const indexes = metadata === undefined ? [] : metadata.audiences.map((a, i) => indexKey(namespace, a, metadata.subjects[i]!));
-      await io('delete a session', () => settle([send(name, ['UNLINK', name]), ...indexes.map((index) => send(index, ['ZREM', index, key]))]));
+      return io('delete a session', async () => {
+        const [list] = await Promise.all([
+          send(name, ['EVAL', DELETE_SCRIPT, '2', name, successorsKey(name)]),
+          settle(indexes.map((index) => send(index, ['ZREM', index, key]))),
+        ]);
+        return { successors: successorList(text(list)) };
+      });
     },
     async readMetadata(namespace: string, audience: string, subject: string, now: number): Promise<Map<string, number>> {
       ensureOpen();
@@ -196,12 +223,47 @@ export function redisStorage(options: RedisStorageOptions): RedisStorage {
  * is two commands, two round trips: `SET` the new record, then `EXPIRE old stale LT`, whose reply also
  * tells whether the old record was still there.
  */
+/**
+ * Deletes a record and its successor list, returning the list (nil when none): one script, so a save
+ * claiming the record either ran before (its token is returned) or finds it gone.
+ */
+const DELETE_SCRIPT = `local s = redis.call('GET', KEYS[2])
+redis.call('UNLINK', KEYS[1], KEYS[2])
+return s`;
+
+/**
+ * Leaves a successor token on a replaced record and shortens it, in one step. KEYS: the record, its
+ * successor list; ARGV: the token, the stale TTL in seconds, '1' to claim (compare-and-set), the longest
+ * list kept in characters. Returns 0 when the record is gone, 2 when claiming found a successor already
+ * (nothing changed), 1 otherwise. The list lives exactly as long as the record.
+ */
+const SUCCESSOR_SCRIPT = `local ttl = redis.call('PTTL', KEYS[1])
+if ttl == -2 then return 0 end
+local held = redis.call('GET', KEYS[2])
+if ARGV[3] == '1' and held then return 2 end
+local stale = tonumber(ARGV[2]) * 1000
+if ttl == -1 or stale < ttl then ttl = stale end
+if ttl <= 0 then
+  redis.call('UNLINK', KEYS[1], KEYS[2])
+  return 1
+end
+redis.call('PEXPIRE', KEYS[1], ttl)
+local list = held and (held .. ' ' .. ARGV[1]) or ARGV[1]
+local max = tonumber(ARGV[4])
+if #list > max then list = string.sub(list, -max) end
+redis.call('SET', KEYS[2], list, 'PX', ttl)
+return 1`;
+
+/** Successor tokens are all 184 characters: the list keeps the newest MAX_SUCCESSORS of them. */
+const MAX_SUCCESSORS_TEXT = MAX_SUCCESSORS * 185 - 1;
+
 async function setRecord(
   send: Send,
   compat: Compat,
   input: StorageSetInput,
   recordKey: (namespace: string, key: string) => string,
   indexKey: (namespace: string, audience: string, subject: string) => string,
+  successorsKey: (record: string) => string,
   deadline: Deadline,
 ): Promise<StorageSetResult | undefined> {
   const { namespace, key, value, now, oldKey, metadata } = input;
@@ -216,7 +278,18 @@ async function setRecord(
   // With oldKey === key the record was just replaced: shortening it would shorten the new record.
   const old = oldKey !== undefined && oldKey !== key ? recordKey(namespace, oldKey) : undefined;
   const staleTtl = Math.ceil(input.staleTtl ?? 0);
-  const live = old === undefined ? undefined : shortenOld(send, compat, old, staleTtl, deadline);
+  let live: Promise<boolean> | undefined;
+  if (old !== undefined && input.successor !== undefined) {
+    const exclusive = input.exclusive === true;
+    const args = ['EVAL', SUCCESSOR_SCRIPT, '2', old, successorsKey(old), input.successor, String(staleTtl), exclusive ? '1' : '0', String(MAX_SUCCESSORS_TEXT)];
+    const claimed = Number(await send(old, args));
+    if (claimed === 2) {
+      // Lost the compare-and-set: the record written above is withdrawn before anyone could be sent it.
+      await send(name, ['UNLINK', name]);
+      return { oldKeyLive: true, conflict: true };
+    }
+    live = Promise.resolve(claimed === 1);
+  } else if (old !== undefined) live = shortenOld(send, compat, old, staleTtl, deadline);
   // The index updates run alongside the shortening (none without metadata: the save is SET + EXPIRE).
   if (metadata !== undefined && metadata.audiences.length > 0) {
     const calls: Array<Promise<unknown>> = live === undefined ? [] : [live];

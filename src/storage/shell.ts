@@ -9,14 +9,16 @@
  */
 import { storageIo, type Deadline } from './deadline.ts';
 import { checkSweep, closedError, type SweepOptions } from './sql.ts';
-import type { Storage, StorageMetadata, StorageSetInput, StorageSetResult } from './types.ts';
+import type { Storage, StorageDeleteResult, StorageMetadata, StorageRecord, StorageSetInput, StorageSetResult } from './types.ts';
 import { checkMetadata, checkMetadataArgs, checkRecordArgs, checkSetInput } from './validate.ts';
 
 /** The I/O of one store, called with checked arguments, inside the deadline. */
 export interface StoreOps {
   set(input: StorageSetInput, deadline: Deadline): Promise<StorageSetResult | undefined>;
   get(namespace: string, key: string, now: number): Promise<string | null>;
-  delete(namespace: string, key: string, now: number, metadata: StorageMetadata | undefined): Promise<void>;
+  delete(namespace: string, key: string, now: number, metadata: StorageMetadata | undefined): Promise<void | StorageDeleteResult>;
+  /** Reads a record with its successors; a store with it supports compare-and-set saves. */
+  getRecord?(namespace: string, key: string, now: number): Promise<StorageRecord | null>;
   /** Ends the client (called by `close()` only with `closeClient: true`). */
   end(): Promise<void>;
 }
@@ -87,11 +89,12 @@ export function storageShell(settings: ShellSettings, ops: StoreOps | IndexedSto
       checkRecordArgs(namespace, key, now);
       return io('read a session', () => ops.get(namespace, key, now));
     },
-    async delete(namespace: string, key: string, now: number, metadata?: StorageMetadata): Promise<void> {
+    async delete(namespace: string, key: string, now: number, metadata?: StorageMetadata): Promise<void | StorageDeleteResult> {
       ensureOpen();
       checkRecordArgs(namespace, key, now);
       if (metadata !== undefined) checkMetadata(metadata);
-      await io('delete a session', () => ops.delete(namespace, key, now, metadata));
+      const result = await io('delete a session', () => ops.delete(namespace, key, now, metadata));
+      return ops.getRecord === undefined ? undefined : result;
     },
     async close(): Promise<void> {
       if (closed) return;
@@ -99,6 +102,14 @@ export function storageShell(settings: ShellSettings, ops: StoreOps | IndexedSto
       if (settings.closeClient) await ops.end();
     },
   };
+  const getRecord = ops.getRecord;
+  if (getRecord !== undefined) {
+    (store as { getRecord?: Storage['getRecord'] }).getRecord = async (namespace: string, key: string, now: number): Promise<StorageRecord | null> => {
+      ensureOpen();
+      checkRecordArgs(namespace, key, now);
+      return io('read a session', () => getRecord.call(ops, namespace, key, now));
+    };
+  }
   if (!('sweep' in ops)) return store;
   const indexed: IndexedStorage = {
     ...store,

@@ -1,5 +1,5 @@
 // What the PostgreSQL store does beyond the conformance suite: configuration errors at construction,
-// lua-resty-session's tables (a row written the way lua writes it is read; a lua table gains `version`),
+// lua-resty-session's tables (a row written the way lua writes it is read; a lua table gains `successors`),
 // one key per table across namespaces, the sweep, and the shipped sql/postgres.sql. Real server, random
 // table names.
 import assert from 'node:assert/strict';
@@ -72,14 +72,14 @@ describe('postgres storage: tables', { skip: skip ?? false }, () => {
     assert.deepEqual(rows, [{ data: '["node"]' }]);
   });
 
-  it('an existing lua table (no version column) gains it from createPostgresSchema', async () => {
+  it('an existing lua table (no successors column) gains it from createPostgresSchema', async () => {
     const table = randomTable('lua');
     await pool!.query(`CREATE TABLE "${table}" (sid TEXT PRIMARY KEY, name TEXT, data TEXT, exp TIMESTAMP WITH TIME ZONE)`);
     await pool!.query(`INSERT INTO "${table}" VALUES ($1, 'session', '["kept"]', now() + interval '1 hour')`, [KEY]);
     await createPostgresSchema(pool!, { table });
     try {
-      const { rows } = await pool!.query(`SELECT data, version FROM "${table}"`);
-      assert.deepEqual(rows, [{ data: '["kept"]', version: '0' }]);
+      const { rows } = await pool!.query(`SELECT data, successors FROM "${table}"`);
+      assert.deepEqual(rows, [{ data: '["kept"]', successors: null }]);
       assert.equal(await postgresStorage({ client: pool!, table }).get('session', KEY, now()), '["kept"]');
     } finally {
       await pool!.query(`DROP TABLE "${table}_meta", "${table}"`);
