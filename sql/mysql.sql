@@ -1,14 +1,14 @@
 -- httpsession: MySQL 8 / MariaDB 10.11+ tables of httpsession/storage/mysql (the default names).
 -- The same statements as mysqlSchema(); idempotent. lua-resty-session 4 uses the same two tables and columns
--- (it ignores `version`). To upgrade an existing lua table, createMysqlSchema() runs, when the column is missing:
---   ALTER TABLE `sessions` ADD COLUMN version BIGINT NOT NULL DEFAULT 0;
+-- (it ignores `successors`). To upgrade an existing lua table, createMysqlSchema() runs, when the column is missing:
+--   ALTER TABLE `sessions` ADD COLUMN successors TEXT;
 CREATE TABLE IF NOT EXISTS `sessions` (
-  sid     CHAR(43) COLLATE ascii_bin PRIMARY KEY,
-  name    VARCHAR(255),
-  data    MEDIUMTEXT,
-  exp     DATETIME,
-  -- Reserved for compare-and-set saves: not read or written yet.
-  version BIGINT NOT NULL DEFAULT 0,
+  sid        CHAR(43) COLLATE ascii_bin PRIMARY KEY,
+  name       VARCHAR(255),
+  data       MEDIUMTEXT,
+  exp        DATETIME,
+  -- Compare-and-set saves: the sealed tokens of the records that replaced this one.
+  successors TEXT,
   INDEX (exp)
 ) CHARACTER SET ascii;
 

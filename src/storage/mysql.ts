@@ -22,6 +22,7 @@
  *
  * @module
  */
+import { MAX_SUCCESSORS, successorList } from './validate.ts';
 import type { StorageSetInput, StorageSetResult } from './types.ts';
 import type { Deadline } from './deadline.ts';
 import { checkSqlOptions, quoteTable, type SqlStorage, type SqlStorageOptions } from './sql.ts';
@@ -96,9 +97,20 @@ export function mysqlStorage(options: MysqlStorageOptions): MysqlStorage {
       const row = (rows as Array<{ data: unknown }>)[0];
       return row === undefined || row.data === null ? null : String(row.data);
     },
-    async delete(namespace, key) {
-      // The index rows go with the record (ON DELETE CASCADE).
+    async getRecord(namespace, key, now) {
+      const [rows] = await execute(sql.getRecord, [key, namespace, now]);
+      const row = (rows as Array<{ data: unknown; successors: unknown }>)[0];
+      return row === undefined || row.data === null ? null : { value: String(row.data), successors: successorList(row.successors as string | null) };
+    },
+    async delete(namespace, key, now) {
+      // Ended first (its expiry put at `now`), so no save can leave a successor on it any more (they
+      // match live rows only); then its successors are read, then it goes. The index rows go with the
+      // record (ON DELETE CASCADE).
+      await execute(sql.end, [now, key, namespace]);
+      const [rows] = await execute(sql.successors, [key, namespace]);
+      const row = (rows as Array<{ successors: unknown }>)[0];
       await execute(sql.delete, [key, namespace]);
+      return { successors: successorList((row?.successors ?? null) as string | null) };
     },
     async readMetadata(namespace, audience, subject, now) {
       const [rows] = await execute(sql.readMetadata, [audience, subject, namespace, now]);
@@ -113,11 +125,21 @@ export function mysqlStorage(options: MysqlStorageOptions): MysqlStorage {
   });
 }
 
+/** Successor tokens are all 184 characters: the column keeps the newest MAX_SUCCESSORS of them. */
+const MAX_SUCCESSORS_TEXT = MAX_SUCCESSORS * 185 - 1;
+
 /** The fixed statements of one store. */
 interface Statements {
   readonly get: string;
+  readonly getRecord: string;
   readonly upsert: string;
   readonly shorten: string;
+  /** Shortens and leaves a successor token; `claim` only on a record that has none. */
+  readonly succeed: string;
+  readonly claim: string;
+  readonly live: string;
+  readonly end: string;
+  readonly successors: string;
   readonly delete: string;
   readonly readMetadata: string;
   readonly sweep: string;
@@ -129,12 +151,22 @@ interface Statements {
  * a whole-second DATETIME, so expiries are rounded up (never shortened).
  */
 function statements(t: string, m: string): Statements {
+  const succeed = `UPDATE ${t} SET exp = LEAST(exp, FROM_UNIXTIME(?)),
+      successors = IF(successors IS NULL, ?, RIGHT(CONCAT(successors, ' ', ?), ${MAX_SUCCESSORS_TEXT}))
+      WHERE sid = ? AND name = ? AND exp > FROM_UNIXTIME(?)`;
   return {
     get: `SELECT data FROM ${t} WHERE sid = ? AND name = ? AND exp > FROM_UNIXTIME(?)`,
-    upsert: `INSERT INTO ${t} (sid, name, data, exp) VALUES (?, ?, ?, FROM_UNIXTIME(?))
-      ON DUPLICATE KEY UPDATE name = VALUES(name), data = VALUES(data), exp = VALUES(exp)`,
+    getRecord: `SELECT data, successors FROM ${t} WHERE sid = ? AND name = ? AND exp > FROM_UNIXTIME(?)`,
+    upsert: `INSERT INTO ${t} (sid, name, data, exp, successors) VALUES (?, ?, ?, FROM_UNIXTIME(?), NULL)
+      ON DUPLICATE KEY UPDATE name = VALUES(name), data = VALUES(data), exp = VALUES(exp), successors = NULL`,
     // Shortened, never extended; matched only while live.
     shorten: `UPDATE ${t} SET exp = LEAST(exp, FROM_UNIXTIME(?)) WHERE sid = ? AND name = ? AND exp > FROM_UNIXTIME(?)`,
+    succeed,
+    // One statement, so two claims of one row are serialised by its lock: the second matches nothing.
+    claim: `${succeed} AND successors IS NULL`,
+    live: `SELECT 1 AS live FROM ${t} WHERE sid = ? AND name = ? AND exp > FROM_UNIXTIME(?)`,
+    end: `UPDATE ${t} SET exp = LEAST(exp, FROM_UNIXTIME(?)) WHERE sid = ? AND name = ?`,
+    successors: `SELECT successors FROM ${t} WHERE sid = ? AND name = ?`,
     delete: `DELETE FROM ${t} WHERE sid = ? AND name = ?`,
     readMetadata: `SELECT m.sid AS sid, UNIX_TIMESTAMP(s.exp) AS exp FROM ${m} m JOIN ${t} s ON s.sid = m.sid
       WHERE m.aud = ? AND m.sub = ? AND s.name = ? AND s.exp > FROM_UNIXTIME(?)`,
@@ -153,7 +185,25 @@ async function setRecord(execute: Execute, sql: Statements, m: string, input: St
   if (deadline.expired) throw new Error('deadline passed after the record was written');
   const old = oldKey !== undefined && oldKey !== key ? oldKey : undefined;
   const calls: Array<Promise<unknown>> = [];
-  const live = old === undefined ? undefined : execute(sql.shorten, [Math.ceil(now + (input.staleTtl ?? 0)), old, namespace, now]).then(([header]) => matchedRows(header) > 0);
+  const staleExp = Math.ceil(now + (input.staleTtl ?? 0));
+  const token = input.successor;
+  if (old !== undefined && token !== undefined && input.exclusive === true) {
+    // Compare-and-set: claimed before anything else changes; lost, the new row is withdrawn.
+    const [header] = await execute(sql.claim, [staleExp, token, token, old, namespace, now]);
+    if (matchedRows(header) === 0) {
+      const [rows] = await execute(sql.live, [old, namespace, now]);
+      await execute(sql.delete, [key, namespace]);
+      return (rows as unknown[]).length > 0 ? { oldKeyLive: true, conflict: true } : { oldKeyLive: false };
+    }
+  }
+  const live =
+    old === undefined
+      ? undefined
+      : input.exclusive === true && token !== undefined
+        ? Promise.resolve(true)
+        : (token === undefined ? execute(sql.shorten, [staleExp, old, namespace, now]) : execute(sql.succeed, [staleExp, token, token, old, namespace, now])).then(
+            ([header]) => matchedRows(header) > 0,
+          );
   if (live !== undefined) calls.push(live);
   if (metadata !== undefined && metadata.audiences.length > 0) {
     const pairs = metadata.audiences.map((a, i) => [a, metadata.subjects[i]!] as const);
@@ -202,9 +252,9 @@ export interface MysqlSchemaOptions {
 
 /**
  * The DDL of the store's tables, as `sql/mysql.sql` ships it for the default names: lua-resty-session's
- * two tables with a binary collation on the keys and the reserved `version` column. Idempotent.
- * {@link createMysqlSchema} also adds `version` to an existing lua table, which `CREATE TABLE IF NOT
- * EXISTS` leaves alone.
+ * two tables with a binary collation on the keys and the `successors` column of compare-and-set saves.
+ * Idempotent. {@link createMysqlSchema} also adds `successors` to an existing lua table, which `CREATE
+ * TABLE IF NOT EXISTS` leaves alone.
  * @param options - `table`, `metaTable`
  * @returns the statements, one per element
  * @throws RangeError when a table name is malformed
@@ -222,13 +272,13 @@ function schemaStatements(options: MysqlSchemaOptions, collation: string): strin
   const m = quoteTable(metaTable, '`');
   const fk = `\`${`${metaTable.table}_sid_fk`.slice(0, 64)}\``;
   return [
-    `CREATE TABLE IF NOT EXISTS ${t} (\n  sid     CHAR(43) COLLATE ascii_bin PRIMARY KEY,\n  name    VARCHAR(255),\n  data    MEDIUMTEXT,\n  exp     DATETIME,\n  -- Reserved for compare-and-set saves: not read or written yet.\n  version BIGINT NOT NULL DEFAULT 0,\n  INDEX (exp)\n) CHARACTER SET ascii`,
+    `CREATE TABLE IF NOT EXISTS ${t} (\n  sid        CHAR(43) COLLATE ascii_bin PRIMARY KEY,\n  name       VARCHAR(255),\n  data       MEDIUMTEXT,\n  exp        DATETIME,\n  -- Compare-and-set saves: the sealed tokens of the records that replaced this one.\n  successors TEXT,\n  INDEX (exp)\n) CHARACTER SET ascii`,
     `CREATE TABLE IF NOT EXISTS ${m} (\n  aud VARCHAR(255) COLLATE ascii_bin,\n  sub VARCHAR(255) COLLATE ascii_bin,\n  sid CHAR(43) COLLATE ${collation},\n  PRIMARY KEY (aud, sub, sid),\n  INDEX (sid),\n  CONSTRAINT ${fk} FOREIGN KEY (sid) REFERENCES ${t} (sid) ON DELETE CASCADE ON UPDATE CASCADE\n) CHARACTER SET ascii`,
   ];
 }
 
 /**
- * Creates the store's tables if they do not exist, and adds the `version` column to an existing
+ * Creates the store's tables if they do not exist, and adds the `successors` column to an existing
  * lua-resty-session table (run it when you deploy; the store never creates tables by itself).
  * @param client - a mysql2 pool with the right to create tables
  * @param options - `table`, `metaTable`
@@ -247,11 +297,11 @@ export async function createMysqlSchema(client: MysqlClientLike, options: MysqlS
   // keys may be case-insensitive (ascii_general_ci), which the index's foreign key must then match.
   const where = table.schema === undefined ? 'table_schema = DATABASE()' : 'table_schema = ?';
   const [rows] = await pool.execute(
-    `SELECT column_name AS name, collation_name AS collation FROM information_schema.columns WHERE ${where} AND table_name = ? AND column_name IN ('sid', 'version')`,
+    `SELECT column_name AS name, collation_name AS collation FROM information_schema.columns WHERE ${where} AND table_name = ? AND column_name IN ('sid', 'successors')`,
     table.schema === undefined ? [table.table] : [table.schema, table.table],
   );
   const columns = new Map((rows as Array<{ name: unknown; collation: unknown }>).map((r) => [String(r.name).toLowerCase(), r.collation]));
-  if (!columns.has('version')) await pool.execute(`ALTER TABLE ${quoteTable(table, '`')} ADD COLUMN version BIGINT NOT NULL DEFAULT 0`, []);
+  if (!columns.has('successors')) await pool.execute(`ALTER TABLE ${quoteTable(table, '`')} ADD COLUMN successors TEXT`, []);
   const collation = columns.get('sid');
   await pool.execute(schemaStatements(options, typeof collation === 'string' && /^[a-z0-9_]+$/.test(collation) ? collation : 'ascii_bin')[1]!, []);
 }

@@ -1,6 +1,6 @@
 /**
  * Concurrency-safe saves (issue 10), over real HTTP (node:http on 127.0.0.1:0) against each store with
- * compare-and-set: the memory store, the real Redis and the real PostgreSQL (skipped without them unless
+ * compare-and-set: the memory store, the real Redis, PostgreSQL and MariaDB (skipped without them unless
  * CI=true). Parallel requests of one session really overlap: each request opens its session, waits until
  * all of them have opened, then saves.
  *
@@ -25,6 +25,8 @@ import { redisStorage } from '../../src/storage/redis.ts';
 import type { Storage } from '../../src/storage/types.ts';
 import { CookieJar, withServer } from '../helpers/http.ts';
 import { postgresSkipReason, randomTable, testPool } from '../helpers/postgres.ts';
+import { mysqlPool, mysqlSkipReason } from '../helpers/mysql.ts';
+import { createMysqlSchema, mysqlStorage } from '../../src/storage/mysql.ts';
 import { redisSkipReason, redisUrl } from '../helpers/redis.ts';
 
 const SECRET = 'concurrency-tests-secret-0123456789abcdef';
@@ -60,6 +62,22 @@ const kinds: StoreKind[] = [
         store: postgresStorage({ client: pool, table }),
         async close() {
           await pool.query(`DROP TABLE IF EXISTS "${table}_meta", "${table}"`);
+          await pool.end();
+        },
+      };
+    },
+  },
+  {
+    name: 'mysql',
+    skip: await mysqlSkipReason(),
+    async open() {
+      const pool = mysqlPool(undefined, N + 2);
+      const table = randomTable('cas');
+      await createMysqlSchema(pool, { table });
+      return {
+        store: mysqlStorage({ client: pool, table }),
+        async close() {
+          await pool.query(`DROP TABLE IF EXISTS \`${table}_meta\`, \`${table}\``);
           await pool.end();
         },
       };

@@ -1,5 +1,5 @@
 // What the MySQL/MariaDB store does beyond the conformance suite: configuration errors at construction,
-// lua-resty-session's tables (a row written the way lua writes it is read; a lua table gains `version`),
+// lua-resty-session's tables (a row written the way lua writes it is read; a lua table gains `successors`),
 // case-sensitive keys, the sweep, and the shipped sql/mysql.sql. Real server, random table names.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
@@ -58,15 +58,15 @@ describe('mysql storage: tables', { skip: skip ?? false }, () => {
     assert.equal(await s.get('session', 'A'.repeat(43), t), '["upper"]');
   });
 
-  it('an existing lua table (no version column) gains it from createMysqlSchema', async () => {
+  it('an existing lua table (no successors column) gains it from createMysqlSchema', async () => {
     const table = randomTable('lua');
     await pool!.query(`CREATE TABLE \`${table}\` (sid CHAR(43) PRIMARY KEY, name VARCHAR(255), data MEDIUMTEXT, exp DATETIME, INDEX (exp)) CHARACTER SET ascii`);
     await pool!.query(`INSERT INTO \`${table}\` VALUES (?, 'session', '["kept"]', FROM_UNIXTIME(?))`, [KEY, now() + 3600]);
     await createMysqlSchema(pool!, { table });
     await createMysqlSchema(pool!, { table }); // idempotent
     try {
-      const [rows] = await pool!.query(`SELECT data, version FROM \`${table}\``);
-      assert.deepEqual(rows, [{ data: '["kept"]', version: 0 }]);
+      const [rows] = await pool!.query(`SELECT data, successors FROM \`${table}\``);
+      assert.deepEqual(rows, [{ data: '["kept"]', successors: null }]);
       assert.equal(await mysqlStorage({ client: pool!, table }).get('session', KEY, now()), '["kept"]');
     } finally {
       await pool!.query(`DROP TABLE \`${table}_meta\`, \`${table}\``);
