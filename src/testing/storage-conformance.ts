@@ -269,6 +269,72 @@ export function storageConformance(options: ConformanceOptions): ConformanceCase
     equal(listed.has(old), false, 'the old key is not listed');
   });
 
+  // Compare-and-set (stores with getRecord): the successor tokens a save leaves on the record it
+  // replaces, the claim, and the delete that reports them.
+  const token = (): string => b64url(globalThis.crypto.getRandomValues(new Uint8Array(138)));
+  const successorsOf = async (s: Storage, k: string, at = now()): Promise<readonly string[] | null> => {
+    const r = await s.getRecord!(NS, k, at);
+    return r === null ? null : r.successors;
+  };
+
+  add('compare-and-set: a save leaves its successor token on the record it replaces, for as long as that record lives', async (s) => {
+    if (s.getRecord === undefined) return;
+    const old = key();
+    const t = now();
+    await s.set({ namespace: NS, key: old, value: '["old"]', ttl: 60, now: t });
+    equal(JSON.stringify(await s.getRecord(NS, old, t)), JSON.stringify({ value: '["old"]', successors: [] }), 'a record nobody replaced');
+    const [a, b] = [token(), token()];
+    reported(await s.set({ namespace: NS, key: key(), value: '["a"]', ttl: 60, now: t, oldKey: old, staleTtl: 1, successor: a }), true, 'a save leaving a token');
+    reported(await s.set({ namespace: NS, key: key(), value: '["b"]', ttl: 60, now: t, oldKey: old, staleTtl: 1, successor: b }), true, 'a second save leaving a token');
+    equal(JSON.stringify(await successorsOf(s, old, t)), JSON.stringify([a, b]), 'the tokens, oldest first');
+    equal(await s.get(NS, old, t), '["old"]', 'get still reads the value alone');
+    equal(await s.getRecord(NS, key(), t), null, 'getRecord of a missing key');
+    await sleep(2100);
+    equal(await s.getRecord(NS, old, now()), null, 'the replaced record and its tokens after the stale TTL');
+  });
+
+  add('compare-and-set: an exclusive save claims a record once; the next one writes nothing and reports a conflict', async (s) => {
+    if (s.getRecord === undefined) return;
+    const old = key();
+    await s.set({ namespace: NS, key: old, value: '["old"]', ttl: 60, now: now() });
+    const [first, second] = [key(), key()];
+    const won = await s.set({ namespace: NS, key: first, value: '["1"]', ttl: 60, now: now(), oldKey: old, staleTtl: 10, successor: token(), exclusive: true });
+    equal(typeof won === 'object' && won !== null && won.conflict !== true && won.oldKeyLive, true, 'the first claim wins');
+    const lost = await s.set({ namespace: NS, key: second, value: '["2"]', ttl: 60, now: now(), oldKey: old, staleTtl: 10, successor: token(), exclusive: true });
+    equal(typeof lost === 'object' && lost !== null && lost.conflict === true, true, 'the second claim conflicts');
+    equal(await s.get(NS, second, now()), null, 'the losing record is not stored');
+    equal(await s.get(NS, first, now()), '["1"]', 'the winning record is stored');
+    equal((await successorsOf(s, old))?.length, 1, 'the claimed record holds one token');
+    // Many at once: exactly one claim of a fresh record wins.
+    const shared = key();
+    await s.set({ namespace: NS, key: shared, value: '["s"]', ttl: 60, now: now() });
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => s.set({ namespace: NS, key: key(), value: '["x"]', ttl: 60, now: now(), oldKey: shared, staleTtl: 10, successor: token(), exclusive: true })),
+    );
+    equal(results.filter((r) => typeof r === 'object' && r !== null && r.conflict !== true).length, 1, 'concurrent claims that win');
+    // A claim of a deleted record writes nothing and says it is gone.
+    const gone = key();
+    const after = key();
+    const r = await s.set({ namespace: NS, key: after, value: '["g"]', ttl: 60, now: now(), oldKey: gone, staleTtl: 10, successor: token(), exclusive: true });
+    equal(typeof r === 'object' && r !== null && r.oldKeyLive === false && r.conflict !== true, true, 'a claim of a missing record');
+  });
+
+  add('compare-and-set: delete reports the deleted record\'s successor tokens', async (s) => {
+    if (s.getRecord === undefined) return;
+    const old = key();
+    await s.set({ namespace: NS, key: old, value: '["old"]', ttl: 60, now: now() });
+    const a = token();
+    await s.set({ namespace: NS, key: key(), value: '["a"]', ttl: 60, now: now(), oldKey: old, staleTtl: 10, successor: a });
+    const deleted = await s.delete(NS, old, now());
+    equal(JSON.stringify(typeof deleted === 'object' && deleted !== null ? deleted.successors : undefined), JSON.stringify([a]), 'the tokens of the deleted record');
+    equal(await s.getRecord(NS, old, now()), null, 'the deleted record');
+    const none = await s.delete(NS, key(), now());
+    equal(JSON.stringify(typeof none === 'object' && none !== null ? none.successors : undefined), '[]', 'delete of a missing key');
+    // A record written again under its key starts with no successors.
+    await s.set({ namespace: NS, key: old, value: '["again"]', ttl: 60, now: now() });
+    equal(JSON.stringify(await successorsOf(s, old)), '[]', 'a record written again');
+  });
+
   add('50 concurrent sets to distinct keys all persist', async (s) => {
     const keys = Array.from({ length: 50 }, key);
     await Promise.all(keys.map((k, i) => s.set({ namespace: NS, key: k, value: `["${i}"]`, ttl: 60, now: now() })));
