@@ -230,8 +230,12 @@ describe('security checklist 6, cases 29-33: lifecycle and fixation', () => {
     const touched = new Set<string>();
     const client = {
       async sendCommand(args: string[]): Promise<unknown> {
-        const [cmd, key] = args as [string, string];
-        touched.add(key);
+        const [cmd] = args as [string];
+        // A script's keys follow its text and key count; the delete script answers the successor list.
+        const keys = cmd === 'EVAL' ? args.slice(3, 3 + Number(args[2])) : [args[1]!];
+        for (const k of keys) touched.add(k);
+        if (cmd === 'EVAL') return args[1]!.includes('UNLINK') && !args[1]!.includes('PTTL') ? (keys.forEach((k) => db.delete(k)), null) : 1;
+        const key = keys[0]!;
         if (cmd === 'SET') return db.set(key, args[2]!) && 'OK';
         if (cmd === 'GET') return db.get(key) ?? null;
         if (cmd === 'UNLINK') return Number(db.delete(key));
@@ -251,7 +255,8 @@ describe('security checklist 6, cases 29-33: lifecycle and fixation', () => {
       assert.ok(touched.has(`app:${COOKIE}:${expected}`), `the record key of the id (hashStorageKey ${hashStorageKey})`);
       if (hashStorageKey) assert.ok(![...touched].some((k) => k.endsWith(sid)), 'the raw id is not a key');
     }
-    for (const key of touched) assert.match(key, /^app:__Host-session:[A-Za-z0-9_-]{43}$/);
+    // Records, and a record's successor list (in its Cluster slot: the record's key in braces).
+    for (const key of touched) assert.match(key, /^(?:app:__Host-session:[A-Za-z0-9_-]{43}|\{app:__Host-session:[A-Za-z0-9_-]{43}\}:successors)$/);
     assert.equal(db.get('app:user:1'), 'admin', 'other keys are untouched');
     assert.equal(db.get('app:__Host-session:user:1'), 'x');
     for (let i = 0; i < 1000; i++) assert.match(b64(globalThis.crypto.getRandomValues(new Uint8Array(32))), /^[A-Za-z0-9_-]{43}$/);
