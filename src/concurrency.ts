@@ -38,7 +38,7 @@ import type { Storage, StorageDeleteResult } from './storage/types.ts';
  *   request's save; `'CONFLICT'` only when an attribute both changed has no merge function.
  *
  * `'reject'` and `'merge'` need a store that supports compare-and-set (memory, Redis, PostgreSQL,
- * MySQL/MariaDB): `Storage.getRecord`.
+ * MySQL/MariaDB, memcached): `Storage.getRecord`.
  */
 export type ConcurrencyPolicy = 'last-write-wins' | 'reject' | 'merge';
 
@@ -92,7 +92,7 @@ export function resolveConcurrency(policy: unknown, merge: unknown, storage: Sto
       throw new TypeError(`"concurrency" '${p}' needs server-side storage: a cookie-held session has no server state to compare with (use a store, not spill-over)`);
     }
     if (typeof storage.getRecord !== 'function') {
-      throw new TypeError(`"concurrency" '${p}' needs a storage with compare-and-set (getRecord); ${storage.name} storage has none: use memory, redis, postgres or mysql storage`);
+      throw new TypeError(`"concurrency" '${p}' needs a storage with compare-and-set (getRecord); ${storage.name} storage has none: use memory, redis, postgres, mysql or memcached storage`);
     }
   }
   const m = merge ?? {};

@@ -91,7 +91,7 @@ export interface SessionOptions {
    * What a save does when a concurrent request saved the same session since this one opened it:
    * `'last-write-wins'` (default, as lua-resty-session), `'reject'` (a `'CONFLICT'` SessionError, nothing
    * written) or `'merge'` (three-way, with `merge` for attributes both changed). The strict policies need
-   * a store with compare-and-set (memory, Redis, PostgreSQL, MySQL/MariaDB). See the guide's
+   * a store with compare-and-set (memory, Redis, PostgreSQL, MySQL/MariaDB, memcached). See the guide's
    * "Concurrent requests".
    */
   concurrency?: ConcurrencyPolicy | undefined;

@@ -26,7 +26,7 @@ import { SessionError } from '../errors.ts';
 import type { Deadline } from './deadline.ts';
 import { storageShell, type ClosableStorage } from './shell.ts';
 import type { StorageSetInput, StorageSetResult } from './types.ts';
-import { checkBooleanOption, checkOptionsObject, checkTimeoutOption, describeType } from './validate.ts';
+import { checkBooleanOption, checkOptionsObject, checkTimeoutOption, describeType, successorList } from './validate.ts';
 
 /** A binary-protocol response, as memjs hands it to `perform` callbacks. */
 interface MemjsResponse {
@@ -41,6 +41,10 @@ export interface MemjsClientLike {
   touch(key: string, expires: number): Promise<boolean>;
   /** Deletes an item; `false` when it was absent. */
   delete(key: string): Promise<boolean>;
+  /** Stores an item only if its key is free; `false` when it is taken. */
+  add(key: string, value: string, options: { expires: number }): Promise<boolean>;
+  /** Appends to an item; `false` when it is absent. */
+  append(key: string, value: string): Promise<boolean>;
   /** memjs's request path: sends a binary-protocol request whose opaque is `seq`, routed by `key`. */
   perform(key: string, request: Uint8Array, seq: number, callback: (error: Error | null, response: MemjsResponse | null) => void): void;
   /** Advances `seq`, the opaque of the next request. */
@@ -105,8 +109,23 @@ export function memcachedStorage(options: MemcachedStorageOptions): MemcachedSto
       const expires = expiryOf(flags);
       return expires !== 0 && expires <= now ? null : decoder.decode(value);
     },
+    async getRecord(namespace, key, now) {
+      const record = checkLength(name(namespace, key));
+      const [item, list] = await Promise.all([client.get(record), client.get(successorsName(record))]);
+      if (item.value === null) return null;
+      const expires = expiryOf(item.flags);
+      if (expires !== 0 && expires <= now) return null;
+      return { value: decoder.decode(item.value), successors: list.value === null ? [] : successorList(decoder.decode(list.value)) };
+    },
     async delete(namespace, key) {
-      await client.delete(checkLength(name(namespace, key)));
+      // The record first, then its successors: a save claims them before it checks that the record is
+      // still there, so either this read sees its token or that save finds the record gone.
+      const record = checkLength(name(namespace, key));
+      await client.delete(record);
+      const list = successorsName(record);
+      const { value } = await client.get(list);
+      if (value !== null) await client.delete(list);
+      return { successors: value === null ? [] : successorList(decoder.decode(value)) };
     },
     end: async () => client.close(),
   });
@@ -133,13 +152,51 @@ async function setRecord(client: MemjsClientLike, name: (namespace: string, key:
   // Past the deadline the caller was told the save failed: the old record must keep its life.
   if (deadline.expired) throw new Error('deadline passed after the record was written');
   const staleTtl = Math.ceil(input.staleTtl ?? 0);
-  if (staleTtl <= 0) return { oldKeyLive: await client.delete(old) };
   const left = expiryOf(found.flags);
+  if (input.successor !== undefined) {
+    const outcome = await leaveSuccessor(client, old, input.successor, input.exclusive === true, Math.max(1, Math.min(left === 0 ? Infinity : left, now + staleTtl) - now));
+    if (outcome !== 'left') {
+      // Lost the claim, or the old record went meanwhile: the record written above is withdrawn.
+      await client.delete(record);
+      return outcome === 'claimed' ? { oldKeyLive: true, conflict: true } : { oldKeyLive: false };
+    }
+  }
+  if (staleTtl <= 0) return { oldKeyLive: await client.delete(old) };
   if (left !== 0 && left <= now + staleTtl) return { oldKeyLive: true };
   return { oldKeyLive: await client.touch(old, staleTtl) };
 }
 
 /** memcached's `exptime` for a TTL: seconds up to 30 days, beyond that the Unix time it ends. */
+/** The item holding a record's successor tokens (space-separated). */
+function successorsName(record: string): string {
+  return checkLength(`${record}:successors`);
+}
+
+/**
+ * Leaves a successor token on a replaced record: `add` claims the list (compare-and-set), `append`
+ * extends it. Then the record is read again: a destroy deletes the record before it reads the list, so a
+ * record still there means that destroy (if any) will see this token.
+ * @returns `'left'`, `'claimed'` (exclusive, and another save claimed it first) or `'gone'`
+ */
+async function leaveSuccessor(client: MemjsClientLike, old: string, token: string, exclusive: boolean, ttl: number): Promise<'left' | 'claimed' | 'gone'> {
+  const list = successorsName(old);
+  if (exclusive) {
+    if (!(await client.add(list, token, { expires: ttl }))) return 'claimed';
+  } else if (!(await client.add(list, token, { expires: ttl }))) {
+    // Taken: another save left a token first (memcached answers NOT_STORED, not NOT_FOUND, to an append
+    // of a missing item, which memjs throws on; hence add first). Dropped meanwhile, it is claimed again.
+    try {
+      await client.append(list, ` ${token}`);
+    } catch {
+      await client.add(list, token, { expires: ttl });
+    }
+  }
+  const again = await client.get(old);
+  if (again.value !== null) return 'left';
+  if (exclusive) await client.delete(list);
+  return 'gone';
+}
+
 function exptime(ttl: number, expires: number): number {
   const seconds = Math.ceil(ttl);
   return seconds <= RELATIVE_MAX ? seconds : expires;
@@ -192,7 +249,7 @@ function checkLength(key: string): string {
 
 function checkClient(client: unknown): MemjsClientLike {
   const c = client as Partial<Record<keyof MemjsClientLike, unknown>> | null;
-  if (typeof c !== 'object' || c === null || typeof c.get !== 'function' || typeof c.touch !== 'function' || typeof c.perform !== 'function' || typeof c.incrSeq !== 'function') {
+  if (typeof c !== 'object' || c === null || typeof c.get !== 'function' || typeof c.touch !== 'function' || typeof c.perform !== 'function' || typeof c.incrSeq !== 'function' || typeof c.add !== 'function' || typeof c.append !== 'function') {
     throw new TypeError(`"client" expected a memjs Client, got ${describeType(client)}`);
   }
   return client as MemjsClientLike;

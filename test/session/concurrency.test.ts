@@ -1,6 +1,6 @@
 /**
  * Concurrency-safe saves (issue 10), over real HTTP (node:http on 127.0.0.1:0) against each store with
- * compare-and-set: the memory store, the real Redis, PostgreSQL and MariaDB (skipped without them unless
+ * compare-and-set: the memory store, the real Redis, PostgreSQL, MariaDB and memcached (skipped without them unless
  * CI=true). Parallel requests of one session really overlap: each request opens its session, waits until
  * all of them have opened, then saves.
  *
@@ -27,6 +27,8 @@ import { CookieJar, withServer } from '../helpers/http.ts';
 import { postgresSkipReason, randomTable, testPool } from '../helpers/postgres.ts';
 import { mysqlPool, mysqlSkipReason } from '../helpers/mysql.ts';
 import { createMysqlSchema, mysqlStorage } from '../../src/storage/mysql.ts';
+import { memcachedStorage } from '../../src/storage/memcached.ts';
+import { memcachedSkipReason, memjsClient } from '../helpers/memcached.ts';
 import { redisSkipReason, redisUrl } from '../helpers/redis.ts';
 
 const SECRET = 'concurrency-tests-secret-0123456789abcdef';
@@ -81,6 +83,14 @@ const kinds: StoreKind[] = [
           await pool.end();
         },
       };
+    },
+  },
+  {
+    name: 'memcached',
+    skip: await memcachedSkipReason(),
+    async open() {
+      const client = memjsClient();
+      return { store: memcachedStorage({ client, prefix: `cas${randomBytes(6).toString('hex')}` }), close: async () => client.close() };
     },
   },
 ];

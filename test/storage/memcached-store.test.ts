@@ -8,7 +8,7 @@ import { memcachedStorage } from '../../src/storage/memcached.ts';
 import { memcachedSkipReason, memjsClient } from '../helpers/memcached.ts';
 import { SECRET, quiet } from '../helpers/session.ts';
 
-const fakeClient = { get: async () => ({ value: null, flags: null }), touch: async () => false, delete: async () => false, perform() {}, incrSeq() {}, seq: 0, close() {} };
+const fakeClient = { get: async () => ({ value: null, flags: null }), touch: async () => false, delete: async () => false, add: async () => false, append: async () => false, perform() {}, incrSeq() {}, seq: 0, close() {} };
 const now = (): number => Math.floor(Date.now() / 1000);
 const key = (c: string): string => c.repeat(43);
 
