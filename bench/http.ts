@@ -126,7 +126,8 @@ async function measureRounds(results: readonly HttpCaseResult[], servers: Readon
   }
 }
 
-function describe(s: HttpSample): string {
+/** One sample as a log line. */
+export function describe(s: HttpSample): string {
   const problems = s.errors + s.non2xx + s.stale > 0 ? ` (errors ${s.errors}, non-2xx ${s.non2xx}, stale ${s.stale})` : '';
   return `${Math.round(s.reqPerSec)} req/s, p50 ${s.p50Ms.toFixed(2)} ms, p99 ${s.p99Ms.toFixed(2)} ms, ${s.cpuMicrosPerReq.toFixed(1)} µs CPU/req${problems}`;
 }
@@ -142,8 +143,11 @@ async function settleMachine(): Promise<void> {
   await pause(500);
 }
 
-/** Warm-up, then a measured run bracketed by the server's CPU readings. */
-async function measureCase(server: ServerProcess, c: HttpCase, o: HttpOptions): Promise<HttpSample> {
+/**
+ * Warm-up, then a measured run bracketed by the server's CPU readings (the pinned mode runs its cases
+ * through this too).
+ */
+export async function measureCase(server: ServerProcess, c: HttpCase, o: Pick<HttpOptions, 'durationS' | 'warmupS' | 'connections'>): Promise<HttpSample> {
   if (o.warmupS > 0) {
     await load(server.port, o.warmupS, o.connections, c.step);
     await pause(100); // let the last warm-up requests drain before the CPU reading

@@ -35,6 +35,8 @@ export interface MicroOptions {
   /** Operations timed together between clock reads. Default 50. */
   readonly batch?: number;
   readonly log?: (line: string) => void;
+  /** Which cases to run (default all): the pinned mode runs only the manager cases on node:crypto. */
+  readonly select?: (backend: 'node' | 'noble', operation: string) => boolean;
 }
 
 /** One case's median. */
@@ -68,6 +70,10 @@ export async function runMicro(options: MicroOptions): Promise<MicroResult[]> {
   for (const backend of ['node', 'noble'] as const) {
     cases.push(...codecCases(backend === 'node' ? createNodeCrypto(nodeCrypto) : nobleCrypto, backend));
     cases.push(...(await managerCases(backend)));
+  }
+  if (options.select !== undefined) {
+    const select = options.select;
+    cases.splice(0, cases.length, ...cases.filter((c) => select(c.backend, c.operation)));
   }
   const batch = options.batch ?? 50;
   for (const c of cases) await measure(c, Math.min(options.roundMs, 50), batch); // warm-up, JIT

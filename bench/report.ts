@@ -8,6 +8,7 @@ import type { HttpCaseResult } from './http.ts';
 import type { MachineInfo } from './machine.ts';
 import type { MemoryResult } from './memory.ts';
 import type { MicroResult } from './micro.ts';
+import { pinnedFigures, type PinnedResult } from './pinned.ts';
 import type { ProfileResult } from './profile.ts';
 
 /** Everything a run produced; a section is absent when it was not run. */
@@ -18,6 +19,8 @@ export interface BenchReport {
   readonly memory?: MemoryResult[] | undefined;
   readonly http?: HttpCaseResult[] | undefined;
   readonly profile?: ProfileResult | undefined;
+  /** The pinned mode (issue 13): server and load generator on a core each. */
+  readonly pinned?: PinnedResult | undefined;
 }
 
 /** How the run was configured. */
@@ -119,6 +122,7 @@ export function renderMarkdown(report: BenchReport, chartFile = 'benchmarks.svg'
 
   if (report.http !== undefined) out.push(...httpSection(report.http, s));
   if (report.profile !== undefined) out.push(...profileSection(report.profile));
+  if (report.pinned !== undefined) out.push(...pinnedSection(report.pinned));
   if (report.micro !== undefined) out.push(...microSection(report.micro, s));
   if (report.memory !== undefined) out.push(...memorySection(report.memory));
   out.push(...machineSection(m, s, report.http));
@@ -201,6 +205,63 @@ function profileSection(p: ProfileResult): string[] {
     '',
   ];
 }
+
+function pinnedSection(p: PinnedResult): string[] {
+  const f = pinnedFigures(p);
+  const bare = p.cases.find((r) => r.case.id === 'bare')?.median?.cpuMicrosPerReq;
+  const atMost = (target: string, value: number | undefined, max: number, format: (v: number) => string): string =>
+    `| ${target} | ${value === undefined ? '-' : format(value)} | ${value === undefined ? 'not measured' : value <= max ? '✅ pass' : '❌ miss'} |`;
+  const us = (v: number): string => `${v.toFixed(1)} µs`;
+  const where =
+    'pinning' in p && 'server' in p.pinning
+      ? 'each server in a child process pinned to CPU 0 (`taskset -a -p -c 0`), autocannon pinned to CPU 1'
+      : `**not pinned** (${'unpinned' in p.pinning ? p.pinning.unpinned : ''}): the server and the load generator share the cores`;
+  const out: string[] = [
+    '## Pinned: the session\'s cost under HTTP load (issue 13)',
+    '',
+    `\`BENCH_ONLY=pinned npm run bench\`: ${where}; ${p.connections} connections, ${p.durationS} s per case after the warm-up,`,
+    `${p.rounds} interleaved round(s), medians. Every connection keeps a cookie jar and checks that the counter in each`,
+    'body moves (by 1 when saved, by 0 read-only), so the cookie really is replayed; a case where it did not fails.',
+    '**Server CPU** is user + system of the server process over the measured run (`process.cpuUsage()` in the',
+    'child, over IPC) per response; **over bare** subtracts bare `node:http`\'s, leaving the session\'s own cost.',
+    '',
+    '| case | req/s | server CPU µs/req | over bare µs/req | |',
+    '|---|---:|---:|---:|---|',
+  ];
+  for (const r of p.cases) {
+    if (r.median === undefined) {
+      out.push(`| ${r.case.label} | - | - | - | ${escapeCell(r.skipped ?? 'not run')} |`);
+      continue;
+    }
+    const over = bare === undefined || r.case.id === 'bare' ? undefined : r.median.cpuMicrosPerReq - bare;
+    out.push(`| ${r.case.label} | ${int(r.median.reqPerSec)} | ${fmt(r.median.cpuMicrosPerReq)} | ${r.case.id === 'bare' ? '' : fmt(over)} | |`);
+  }
+  out.push(
+    '',
+    `In-process micro-benchmark of the same work (micro.ts, node:crypto, no HTTP; run in the bench process on CPU 0`,
+    `once per round while the servers idle): \`${MICRO_LABEL_WRITE}\` **${fmt(p.micro.writeMicros)} µs**, read-only \`start()\``,
+    `**${fmt(p.micro.readMicros)} µs**. HTTP ÷ micro: write **${fmt(f.httpOverMicro, 2)}×**, read-only ${fmt(f.readHttpOverMicro, 2)}×.`,
+    '',
+    '| target (issue 13) | measured | |',
+    '|---|---:|---|',
+    atMost('write every request: session CPU over bare ≤ 40 µs', f.writeOverBare, 40, us),
+    atMost('write: HTTP ÷ micro ≤ 1.5×', f.httpOverMicro, 1.5, (v) => `${v.toFixed(2)}×`),
+    atMost('read-only: session CPU over bare ≤ 8 µs', f.readOverBare, 8, us),
+    '',
+  );
+  const express = p.cases.find((r) => r.case.id === 'express-session-memory')?.median?.cpuMicrosPerReq;
+  const hand = p.cases.find((r) => r.case.id === 'hkdf-aes-gcm')?.median?.cpuMicrosPerReq;
+  const write = p.cases.find((r) => r.case.id === 'httpsession-cookie')?.median?.cpuMicrosPerReq;
+  if (write !== undefined && bare !== undefined && (express !== undefined || hand !== undefined)) {
+    const parts: string[] = [];
+    if (hand !== undefined) parts.push(`${fmt((write - bare) / (hand - bare), 2)}× the hand-rolled cookie's`);
+    if (express !== undefined) parts.push(`${fmt((write - bare) / (express - bare), 2)}× express-session's`);
+    out.push(`Same-run ratios of the CPU over bare: the write path costs ${parts.join(' and ')}.`, '');
+  }
+  return out;
+}
+
+const MICRO_LABEL_WRITE = 'manager: open + increment + save';
 
 function microSection(micro: readonly MicroResult[], s: BenchSettings): string[] {
   const out: string[] = [

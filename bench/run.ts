@@ -4,8 +4,9 @@
  * docs/benchmarks.svg. Not part of `npm test` (test/bench/smoke.test.ts runs a short version of it).
  *
  * Environment:
- * - BENCH_ONLY=micro|memory|http|profile (comma-separated): run only these; the docs are then left alone and the
- *   report is printed, unless BENCH_WRITE=1.
+ * - BENCH_ONLY=micro|memory|http|profile|pinned (comma-separated): run only these; the docs are then left alone
+ *   and the report is printed, unless BENCH_WRITE=1 (`BENCH_ONLY=pinned BENCH_WRITE=1` replaces only the pinned
+ *   section of bench/results.json and the docs, keeping the rest as last measured).
  * - BENCH_RENDER=1: measure nothing; re-render the docs from bench/results.json (the raw results every
  *   written run leaves next to this file), e.g. after a change to the report or the chart.
  * - BENCH_DURATION (s per HTTP case and round, default 10), BENCH_WARMUP (s, default 2), BENCH_ROUNDS
@@ -13,7 +14,7 @@
  *   BENCH_MEMORY_SIZES (default 100000,1000000), BENCH_CASES (HTTP case ids, comma-separated: a subset),
  *   BENCH_REDIS_URL (default redis://127.0.0.1:6379/11), BENCH_LIB=dist (set by `npm run bench` after its build:
  *   the httpsession servers import dist/ instead of src/), BENCH_PROFILE_CASE (the HTTP case profiled,
- *   default httpsession-cookie).
+ *   default httpsession-cookie). The pinned mode (pinned.ts) runs 5 s per case unless BENCH_DURATION says otherwise.
  *
  * @module
  */
@@ -24,9 +25,10 @@ import { renderChart } from './chart.ts';
 import { machineInfo } from './machine.ts';
 import { runMemory } from './memory.ts';
 import { runMicro } from './micro.ts';
+import { pinnedFailed, runPinned } from './pinned.ts';
 import { FULL_RUN, isSmokeRun, renderMarkdown, type BenchReport, type BenchSettings } from './report.ts';
 
-const SECTIONS = ['micro', 'memory', 'http', 'profile'] as const;
+const SECTIONS = ['micro', 'memory', 'http', 'profile', 'pinned'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const env = process.env;
@@ -69,7 +71,17 @@ if (env.BENCH_RENDER === '1') {
   writeDocs(JSON.parse(readFileSync(RESULTS, 'utf8')) as BenchReport);
 } else {
   const report = await measure();
-  if ((sections.size === SECTIONS.length && caseIds === undefined) || env.BENCH_WRITE === '1') {
+  if (report.pinned !== undefined && pinnedFailed(report.pinned)) {
+    console.error('bench: pinned mode: a case failed or did not run (see above)');
+    process.exitCode = 1;
+  }
+  if (sections.size === 1 && sections.has('pinned') && env.BENCH_WRITE === '1') {
+    // Only the pinned section is new: keep every other section of the last written run.
+    const previous = JSON.parse(readFileSync(RESULTS, 'utf8')) as BenchReport;
+    const merged: BenchReport = { ...previous, pinned: report.pinned };
+    writeFileSync(RESULTS, `${JSON.stringify(merged, null, 1)}\n`);
+    writeDocs(merged);
+  } else if ((sections.size === SECTIONS.length && caseIds === undefined) || env.BENCH_WRITE === '1') {
     writeFileSync(RESULTS, `${JSON.stringify(report, null, 1)}\n`);
     writeDocs(report);
   } else {
@@ -99,7 +111,13 @@ async function measure(): Promise<BenchReport> {
     if (c === undefined) throw new RangeError(`BENCH_PROFILE_CASE: no case ${JSON.stringify(id)}`);
     profile = await runProfile(c, { durationS: settings.durationS, warmupS: settings.warmupS, connections: settings.connections, log });
   }
-  return { machine, settings, micro, memory, http, profile };
+  let pinned: BenchReport['pinned'];
+  if (sections.has('pinned')) {
+    const { warmupS, rounds, connections, microRoundMs } = settings;
+    const durationS = number('BENCH_DURATION', 5);
+    pinned = await runPinned({ durationS, warmupS, rounds, connections, microRoundMs, log });
+  }
+  return { machine, settings, micro, memory, http, profile, pinned };
 }
 
 function writeDocs(report: BenchReport): void {

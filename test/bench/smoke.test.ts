@@ -18,6 +18,7 @@ import { CookieJar } from '../../bench/jar.ts';
 import { machineInfo } from '../../bench/machine.ts';
 import { runMemory } from '../../bench/memory.ts';
 import { runMicro } from '../../bench/micro.ts';
+import { PINNED_CASES, pinnedFigures, type PinnedResult } from '../../bench/pinned.ts';
 import { summarize } from '../../bench/profile.ts';
 import { checkTargets, renderMarkdown, type BenchReport } from '../../bench/report.ts';
 
@@ -128,5 +129,52 @@ describe('bench harness (smoke)', () => {
     assert.match(svg, /test &lt;machine&gt;/);
     assert.match(svg, /not run: no &lt;reason&gt; &amp; more/);
     assert.equal(svg.match(/<rect [^>]*rx="2" fill="#/g)?.length, HTTP_CASES.length - 1 + 4, 'one bar per case run, plus the legend');
+  });
+
+  it('serves the hand-rolled HKDF + AES-GCM case of the pinned mode, its cookie replayed', async () => {
+    const server = await startServer('hkdf-aes-gcm');
+    try {
+      const jar = new CookieJar();
+      for (let i = 1; i <= 5; i++) {
+        const response = await fetch(`http://127.0.0.1:${server.port}/`, { headers: i === 1 ? {} : { cookie: jar.header() } });
+        assert.equal(await response.text(), String(i));
+        assert.ok(jar.set(response.headers.getSetCookie()[0]!), 'every save seals a new cookie');
+      }
+      const tampered = await fetch(`http://127.0.0.1:${server.port}/`, { headers: { cookie: `${jar.header().slice(0, -2)}AA` } });
+      assert.equal(await tampered.text(), '1', 'a cookie that does not open is a new session');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('renders the pinned section: session CPU over bare, HTTP over micro, a failed case', () => {
+    const cpu: Record<string, number> = { bare: 30, 'httpsession-cookie': 60, 'httpsession-readonly': 36, 'hkdf-aes-gcm': 150, 'express-session-memory': 400 };
+    const pinned: PinnedResult = {
+      pinning: { server: 'taskset -c 0', client: 'taskset -c 1' },
+      durationS: 5,
+      rounds: 3,
+      connections: 50,
+      cases: PINNED_CASES.map((c) => ({
+        case: c,
+        samples: [],
+        median: c.id === 'express-session-memory' ? undefined : { reqPerSec: 1e6 / cpu[c.id]!, p50Ms: 1, p99Ms: 2, cpuMicrosPerReq: cpu[c.id]! },
+        problems: { errors: 0, non2xx: 0, stale: c.id === 'express-session-memory' ? 7 : 0 },
+        skipped: c.id === 'express-session-memory' ? 'FAILED in round 1: 7 responses whose counter did not move' : undefined,
+        info: {},
+      })),
+      micro: { writeMicros: 20, readMicros: 4, writeSamples: [20], readSamples: [4] },
+    };
+    const f = pinnedFigures(pinned);
+    assert.equal(f.writeOverBare, 30);
+    assert.equal(f.readOverBare, 6);
+    assert.equal(f.httpOverMicro, 1.5);
+    const markdown = renderMarkdown({
+      machine: machineInfo(),
+      settings: { durationS: 5, warmupS: 1, rounds: 3, connections: 50, microRoundMs: 300, memorySizes: [], command: 'npm run bench' },
+      pinned,
+    });
+    assert.match(markdown, /## Pinned/);
+    assert.match(markdown, /\| write every request: session CPU over bare ≤ 40 µs \| 30\.0 µs \| ✅ pass \|/);
+    assert.match(markdown, /\| express-session, MemoryStore \| - \| - \| - \| FAILED in round 1/);
   });
 });
