@@ -15,7 +15,8 @@
  *   in the child, read over IPC), over the responses; the session's share is that minus bare's;
  * - the in-process micro-benchmark of the same work (micro.ts, `manager: open + increment + save` and the
  *   read-only `start()`, node:crypto), run in this process on CPU 0 once per round while the servers idle,
- *   and the ratio of the HTTP figure to it: how far the micro flatters.
+ *   timed in this process's CPU time (user + system, like the servers' figures, so a neighbour on the core
+ *   does not inflate it), and the ratio of the HTTP figure to it: how far the micro flatters.
  *
  * Without taskset or with fewer than two CPUs the mode still runs, unpinned, and says so.
  *
@@ -144,7 +145,7 @@ export async function runPinned(options: PinnedOptions): Promise<PinnedResult> {
       }
       // The same work in-process, on the servers' core while they idle.
       if (canPin) pin(process.pid, '0');
-      const micro = await runMicro({ rounds: 1, roundMs: options.microRoundMs, select: (b, op) => b === 'node' && (op === MICRO_WRITE || op === MICRO_READ) });
+      const micro = await runMicro({ rounds: 1, roundMs: options.microRoundMs, clock: 'cpu', select: (b, op) => b === 'node' && (op === MICRO_WRITE || op === MICRO_READ) });
       if (canPin) pin(process.pid, '1');
       writeSamples.push(micro.find((m) => m.operation === MICRO_WRITE)!.microsPerOp);
       readSamples.push(micro.find((m) => m.operation === MICRO_READ)!.microsPerOp);

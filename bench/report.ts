@@ -239,7 +239,7 @@ function pinnedSection(p: PinnedResult): string[] {
   out.push(
     '',
     `In-process micro-benchmark of the same work (micro.ts, node:crypto, no HTTP; run in the bench process on CPU 0`,
-    `once per round while the servers idle): \`${MICRO_LABEL_WRITE}\` **${fmt(p.micro.writeMicros)} µs**, read-only \`start()\``,
+    `once per round while the servers idle, timed in CPU time like the servers): \`${MICRO_LABEL_WRITE}\` **${fmt(p.micro.writeMicros)} µs**, read-only \`start()\``,
     `**${fmt(p.micro.readMicros)} µs**. HTTP ÷ micro: write **${fmt(f.httpOverMicro, 2)}×**, read-only ${fmt(f.readHttpOverMicro, 2)}×.`,
     '',
     '| target (issue 13) | measured | |',

@@ -6,6 +6,7 @@
  */
 import { chunkName, MAX_COOKIE_LIFETIME } from './cookie/serialize.ts';
 import { collectCookies } from './cookie/parse.ts';
+import type { SessionEntry } from './codec/payload.ts';
 import { isSessionError, SessionError, type InvalidCookie } from './errors.ts';
 import { createEmitter, eventsOf, type SessionEvents } from './events.ts';
 import { indexOf } from './metadata.ts';
@@ -15,8 +16,8 @@ import { headerExchange } from './http/header.ts';
 import { nodeExchange, type NodeRequest, type NodeResponse } from './http/node.ts';
 import { clientBinding, type HttpExchange } from './http/types.ts';
 import { resolveOptions, type ResolvedOptions, type SessionOptions } from './options.ts';
-import { openCookie, type OpenContext, type OpenedCookie, type OpenResult } from './reader.ts';
-import { applyModel, type StandardSchemaV1 } from './schema.ts';
+import { openCookie, openCookieSync, type OpenContext, type OpenedCookie, type OpenResult } from './reader.ts';
+import { applyModel, type ModelResult, type StandardSchemaV1 } from './schema.ts';
 import { Session } from './session.ts';
 import { requestCookiesBytes } from './session/budget.ts';
 import { expiredLines } from './session/lines.ts';
@@ -138,15 +139,36 @@ export function createSessionManager<Data extends Record<string, unknown> = Reco
   };
   const names = cookieNames(o);
   const transport = o.transport;
-  const open = (a: unknown, b?: unknown, c?: unknown): Promise<Session<Data>> => {
+  const sessionOf = (a: unknown, b: unknown, c: unknown): Session<Data> | Promise<Session<Data>> => {
     const x = exchangeOf(a, b, c);
     return openSession<Data>(o, names, transport === undefined ? x : headerExchange(x, transport, o));
   };
-  const start = async (a: unknown, b?: unknown, c?: unknown): Promise<Session<Data>> => {
-    const session = await open(a, b, c);
+  const open = (a: unknown, b?: unknown, c?: unknown): Promise<Session<Data>> => {
+    const x = exchangeOf(a, b, c);
+    try {
+      const session = openSession<Data>(o, names, transport === undefined ? x : headerExchange(x, transport, o));
+      return session instanceof Promise ? session : Promise.resolve(session);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  };
+  const sessionHeaders = o.requestHeaders.length > 0 || o.responseHeaders.length > 0;
+  const refreshed = async (session: Session<Data>): Promise<Session<Data>> => {
     await session.refresh();
-    if (o.requestHeaders.length > 0 || o.responseHeaders.length > 0) session.setHeaders();
+    if (sessionHeaders) session.setHeaders();
     return session;
+  };
+  // One Promise per request when nothing awaits I/O (cookie storage, nothing due or a synchronous save).
+  const start = (a: unknown, b?: unknown, c?: unknown): Promise<Session<Data>> => {
+    try {
+      const session = sessionOf(a, b, c);
+      if (session instanceof Promise) return session.then(refreshed);
+      if (session.refreshSync() === undefined) return refreshed(session);
+      if (sessionHeaders) session.setHeaders();
+      return Promise.resolve(session);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   };
   const index = (subject: string, options: { audience?: string } | undefined) => {
     const storage = o.storage;
@@ -286,26 +308,49 @@ function reportInvalid(o: ResolvedOptions, event: InvalidCookie): void {
 /**
  * Opens one cookie value, then asks the revocation store (when configured) whether it was revoked, and
  * (for a cookie whose data the session will hold: `validate`) runs the `schema` / `migrate` options on it.
+ * Without a Promise when nothing needs I/O: a session cookie under cookie storage with no revocation store,
+ * and a schema (and `migrate`) that answer synchronously; an asynchronous validator continues the same
+ * checks asynchronously.
  */
-async function openChecked(o: ResolvedOptions, value: string, ctx: RequestCookies, validate = true): Promise<OpenResult> {
+function openChecked(o: ResolvedOptions, value: string, ctx: RequestCookies, validate = true): OpenResult | Promise<OpenResult> {
+  const sync = o.storage === undefined && o.revocation === undefined ? openCookieSync(o, value, ctx) : undefined;
+  if (sync === undefined) return openCheckedAsync(o, value, ctx, validate);
+  return sync.ok ? checkModel(o, sync, ctx, validate) : sync;
+}
+
+async function openCheckedAsync(o: ResolvedOptions, value: string, ctx: RequestCookies, validate: boolean): Promise<OpenResult> {
   const result = await openCookie(o, value, ctx);
   if (!result.ok) return result;
   const { header, entries } = result.cookie;
   if (o.revocation !== undefined && (await o.revocation.isRevoked(header.sid, header.creationTime, subjectsOf(entries), ctx.now))) {
     return { ok: false, reason: 'revoked', detail: 'session revoked' };
   }
+  return checkModel(o, result, ctx, validate);
+}
+
+/** The `schema` / `migrate` step of {@link openChecked}, on a cookie that opened. */
+function checkModel(o: ResolvedOptions, result: OpenResult & { ok: true }, ctx: RequestCookies, validate: boolean): OpenResult | Promise<OpenResult> {
+  const { entries } = result.cookie;
   const own = validate && o.model !== undefined ? entries.find((e) => e.audience === o.audience) : undefined;
   if (own === undefined) return result;
-  let detail: string;
-  try {
-    const checked = await applyModel(o.model!, own);
-    if (checked.ok) return result;
-    detail = checked.detail;
-  } catch (err) {
+  const failed = (err: unknown): OpenResult => {
     // A migrate hook that throws is a bug to report, not a reason to fail the request.
     o.logger.warn(`httpsession: "migrate" failed (${err instanceof Error ? err.name : typeof err}); a new session was started`, err);
-    detail = 'migrate failed';
+    return modelFailed(o, result, ctx, own, 'migrate failed');
+  };
+  let checked: ModelResult | Promise<ModelResult>;
+  try {
+    checked = applyModel(o.model!, own);
+  } catch (err) {
+    return failed(err);
   }
+  const settle = (c: ModelResult): OpenResult => (c.ok ? result : modelFailed(o, result, ctx, own, c.detail));
+  return checked instanceof Promise ? checked.then(settle, failed) : settle(checked);
+}
+
+/** A cookie whose data the model refused: no session, or (other audiences share it) only this audience's entry dropped. */
+function modelFailed(o: ResolvedOptions, result: OpenResult & { ok: true }, ctx: RequestCookies, own: SessionEntry, detail: string): OpenResult {
+  const { entries } = result.cookie;
   if (ctx.kind === 'remember' || entries.length === 1) return { ok: false, reason: 'schema', detail };
   // Other audiences share the cookie: only this one's entry goes, so this audience starts a new session
   // (as with a cookie holding no entry for it) and theirs are kept.
@@ -317,13 +362,21 @@ async function openChecked(o: ResolvedOptions, value: string, ctx: RequestCookie
 /**
  * Opens the first of up to {@link MAX_CANDIDATES} values that opens, reporting the others. With `report`
  * false (a remember cookie opened only for its id and creation time) nothing is reported or validated.
+ * Synchronous as long as every candidate opens synchronously ({@link openChecked}).
  */
-async function openFirst(o: ResolvedOptions, values: readonly string[], ctx: RequestCookies, report: boolean): Promise<OpenedCookie | undefined> {
+function openFirst(o: ResolvedOptions, values: readonly string[], ctx: RequestCookies, report: boolean, from = 0): OpenedCookie | undefined | Promise<OpenedCookie | undefined> {
   const n = Math.min(values.length, MAX_CANDIDATES);
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < n; i++) {
     const value = values[i]!;
     if (value === '') continue;
-    const result = await openChecked(o, value, ctx, report);
+    const result = openChecked(o, value, ctx, report);
+    if (result instanceof Promise) {
+      return result.then((r) => {
+        if (r.ok) return r.cookie;
+        if (report) reportInvalid(o, { reason: r.reason, cookie: ctx.kind, detail: r.detail });
+        return openFirst(o, values, ctx, report, i + 1);
+      });
+    }
     if (result.ok) return result.cookie;
     if (report) reportInvalid(o, { reason: result.reason, cookie: ctx.kind, detail: result.detail });
   }
@@ -348,7 +401,11 @@ function shedOversized<Data extends Record<string, unknown>>(o: ResolvedOptions,
   return new Session<Data>(o, x, { now, entries: [], exists: false, opened: undefined, requestChunks: 0, rememberChunks: 0, rememberCookie: undefined, rememberSent: false });
 }
 
-async function openSession<Data extends Record<string, unknown>>(o: ResolvedOptions, names: CookieNames, x: HttpExchange): Promise<Session<Data>> {
+/**
+ * Opens the request's session: without a Promise when nothing needs I/O (cookie storage, no revocation
+ * store, a synchronous schema, no remember cookie to restore from), else asynchronously.
+ */
+function openSession<Data extends Record<string, unknown>>(o: ResolvedOptions, names: CookieNames, x: HttpExchange): Session<Data> | Promise<Session<Data>> {
   const now = Math.floor(o.now());
   const header = x.cookieHeader();
   const cookies = header === undefined || header === '' ? undefined : collectCookies(header, names.wanted);
@@ -357,7 +414,30 @@ async function openSession<Data extends Record<string, unknown>>(o: ResolvedOpti
   const requestChunks = chunksSent(cookies, names.session);
   const rememberChunks = chunksSent(cookies, names.remember);
   if (cookies !== undefined && requestCookiesBytes(cookies, names.all) > o.cookieMaxSize) return shedOversized<Data>(o, x, now, requestChunks, rememberChunks);
-  const opened = sessionValues.length === 0 ? undefined : await openFirst(o, sessionValues, new RequestCookies('session', now, o, x, cookies, names), true);
+  const opened = sessionValues.length === 0 ? undefined : openFirst(o, sessionValues, new RequestCookies('session', now, o, x, cookies, names), true);
+  const request: OpenedRequest = { now, cookies, rememberValues, requestChunks, rememberChunks };
+  if (opened instanceof Promise) return opened.then((c) => openedSession<Data>(o, names, x, request, c));
+  return openedSession<Data>(o, names, x, request, opened);
+}
+
+/** What {@link openSession} read of the request, for {@link openedSession}. */
+interface OpenedRequest {
+  readonly now: number;
+  readonly cookies: Record<string, string[]> | undefined;
+  readonly rememberValues: readonly string[];
+  readonly requestChunks: number;
+  readonly rememberChunks: number;
+}
+
+/** The session of a request whose session cookie opened (or did not: `opened` undefined). */
+function openedSession<Data extends Record<string, unknown>>(
+  o: ResolvedOptions,
+  names: CookieNames,
+  x: HttpExchange,
+  request: OpenedRequest,
+  opened: OpenedCookie | undefined,
+): Session<Data> | Promise<Session<Data>> {
+  const { now, cookies, rememberValues, requestChunks, rememberChunks } = request;
   if (opened !== undefined) {
     return new Session<Data>(o, x, {
       now,
@@ -383,40 +463,54 @@ async function openSession<Data extends Record<string, unknown>>(o: ResolvedOpti
   // The session cookie is missing or invalid: a valid remember cookie restores a brand-new session with
   // the remembered data (spec 4.4), issuing both cookies at once.
   // Tried whatever the manager's `remember` option: a session may have switched remember-me on itself.
-  if (rememberValues.length > 0) {
-    const ctx = new RequestCookies('remember', now, o, x, cookies, names);
-    for (const value of rememberValues.slice(0, MAX_CANDIDATES)) {
-      if (value === '') continue;
-      const result = await openChecked(o, value, ctx);
-      if (!result.ok) {
-        reportInvalid(o, { reason: result.reason, cookie: 'remember', detail: result.detail });
-        continue;
-      }
-      // Only a session that chose remember-me (or a manager that remembers every session) is restored:
-      // with rememberSafety 'none' a session cookie would otherwise pass for a remember cookie.
-      const own = result.cookie.entries.find((e) => e.audience === o.audience);
-      if (own === undefined) {
-        reportInvalid(o, { reason: 'not-found', cookie: 'remember', detail: 'missing session audience' });
-        continue;
-      }
-      if (!o.remember && own.data['@remember'] !== true) {
-        reportInvalid(o, { reason: 'malformed', cookie: 'remember', detail: 'remember-me is off for this session' });
-        continue;
-      }
-      const h = result.cookie.header;
-      const session = new Session<Data>(o, x, {
-        now,
-        entries: result.cookie.entries,
-        exists: true,
-        opened: undefined,
-        requestChunks,
-        rememberChunks,
-        rememberCookie: { sid: h.sid, creationTime: h.creationTime, storageKey: result.cookie.storageKey },
-        rememberSent: true,
-      });
-      if (session.remember) await session.save();
-      return session;
+  if (rememberValues.length > 0) return restoreSession<Data>(o, names, x, request);
+  return new Session<Data>(o, x, {
+    now,
+    entries: [],
+    exists: false,
+    opened: undefined,
+    requestChunks,
+    rememberChunks,
+    rememberCookie: undefined,
+    rememberSent: false,
+  });
+}
+
+/** {@link openedSession} for a request with a remember cookie and no session cookie that opened. */
+async function restoreSession<Data extends Record<string, unknown>>(o: ResolvedOptions, names: CookieNames, x: HttpExchange, request: OpenedRequest): Promise<Session<Data>> {
+  const { now, cookies, rememberValues, requestChunks, rememberChunks } = request;
+  const ctx = new RequestCookies('remember', now, o, x, cookies, names);
+  for (const value of rememberValues.slice(0, MAX_CANDIDATES)) {
+    if (value === '') continue;
+    const result = await openChecked(o, value, ctx);
+    if (!result.ok) {
+      reportInvalid(o, { reason: result.reason, cookie: 'remember', detail: result.detail });
+      continue;
     }
+    // Only a session that chose remember-me (or a manager that remembers every session) is restored:
+    // with rememberSafety 'none' a session cookie would otherwise pass for a remember cookie.
+    const own = result.cookie.entries.find((e) => e.audience === o.audience);
+    if (own === undefined) {
+      reportInvalid(o, { reason: 'not-found', cookie: 'remember', detail: 'missing session audience' });
+      continue;
+    }
+    if (!o.remember && own.data['@remember'] !== true) {
+      reportInvalid(o, { reason: 'malformed', cookie: 'remember', detail: 'remember-me is off for this session' });
+      continue;
+    }
+    const h = result.cookie.header;
+    const session = new Session<Data>(o, x, {
+      now,
+      entries: result.cookie.entries,
+      exists: true,
+      opened: undefined,
+      requestChunks,
+      rememberChunks,
+      rememberCookie: { sid: h.sid, creationTime: h.creationTime, storageKey: result.cookie.storageKey },
+      rememberSent: true,
+    });
+    if (session.remember) await session.save();
+    return session;
   }
   return new Session<Data>(o, x, {
     now,

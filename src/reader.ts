@@ -11,7 +11,7 @@
 import { base64urlDecode, base64urlEncode } from './codec/base64url.ts';
 import { BoundedCache } from './codec/cache.ts';
 import { Flags, HEADER_TEXT_SIZE, Limits } from './codec/header.ts';
-import { deriveEncryptionKey, deriveMacKey, deriveRememberKey, type KeyMaterial } from './codec/keys.ts';
+import { deriveEncryptionKey, deriveMacKey, deriveRememberKey, type EncryptionKey, type KeyMaterial } from './codec/keys.ts';
 import { parsePayload, payloadText, type SessionEntry } from './codec/payload.ts';
 import { decryptPayload, parseHeader, verifyMac, type ParsedHeader } from './codec/seal.ts';
 import { chunkCount, MAX_COOKIES, MAX_COOKIES_SIZE } from './cookie/serialize.ts';
@@ -112,6 +112,87 @@ export interface OpenContext {
  * @throws SessionError `'STORAGE_ERROR'` when the store fails
  */
 export async function openCookie(options: ResolvedOptions, value: string, ctx: OpenContext, hops = 0): Promise<OpenResult> {
+  const a = authenticateCookie(options, value, ctx);
+  if ('ok' in a) return a;
+  const { header, remember } = a;
+  let payload: string;
+  let storageKey: string | undefined;
+  if (a.server) {
+    if (value.length !== HEADER_TEXT_SIZE) return fail('malformed', 'invalid session payload');
+    storageKey = storageKeyOf(options, header.sid);
+    const strict = !remember && options.concurrency.policy !== 'last-write-wins';
+    const record = await readRecord(options, remember ? options.rememberName : options.cookieName, storageKey, ctx.now, strict);
+    if (record === null) return fail('not-found', 'unable to load session');
+    if (record.payload === undefined) return fail('malformed', 'unable to json decode session');
+    // Replaced by a concurrent save: the newest record is the session (its successor chain is bounded).
+    const token = record.successors.at(-1);
+    if (token !== undefined && hops < MAX_SUCCESSOR_HOPS) {
+      const auth = a.auth;
+      const macKey = 'macKey' in auth ? auth.macKey : textBytes(auth.macKeyText);
+      const next = openSuccessor(options.crypto, macKey, storageKey, token);
+      if (next !== null) {
+        const opened = await openCookie(options, next, ctx, hops + 1);
+        if (opened.ok) return { ok: true, cookie: { ...opened.cookie, followed: true } };
+        // Its successor is gone (destroyed, or expired): the old record must not bring the session back.
+        return opened.reason === 'not-found' ? fail('not-found', 'the session was replaced and its successor is gone') : opened;
+      }
+    }
+    payload = record.payload;
+    if (payload.length !== header.dataSize) return fail('malformed', 'invalid session payload');
+  } else {
+    const full = cookiePayload(options, value, a, ctx);
+    if (typeof full !== 'string') return full;
+    payload = full;
+  }
+  const hit = openKnown(options, ctx, a, payload, storageKey);
+  if (hit !== undefined) return hit;
+  const ciphertext = base64urlDecode(payload);
+  if (ciphertext === null) return fail('malformed', 'unable to base64url decode session data');
+  const material = options.keys[a.auth.keyIndex]!;
+  const key = remember
+    ? await deriveRememberKey(options.crypto, material, header.sid, options.rememberSafety)
+    : deriveEncryptionKey(options.crypto, material, header.sid);
+  return openDecrypted(options, ctx, a, payload, storageKey, ciphertext, key);
+}
+
+/**
+ * {@link openCookie} without a Promise, for what needs no I/O: a session cookie (not a remember cookie,
+ * whose key is PBKDF2, derived off the event loop) whose payload is in the cookie. The same checks, in the
+ * same order, with the same cache.
+ * @returns the result, or `undefined` when the cookie needs {@link openCookie} (a remember cookie, or a
+ *   header with the storage flag under server-side or spill-over storage)
+ */
+export function openCookieSync(options: ResolvedOptions, value: string, ctx: OpenContext): OpenResult | undefined {
+  if (ctx.kind === 'remember') return undefined;
+  const a = authenticateCookie(options, value, ctx);
+  if ('ok' in a) return a;
+  if (a.server) return undefined;
+  const payload = cookiePayload(options, value, a, ctx);
+  if (typeof payload !== 'string') return payload;
+  const hit = openKnown(options, ctx, a, payload, undefined);
+  if (hit !== undefined) return hit;
+  const ciphertext = base64urlDecode(payload);
+  if (ciphertext === null) return fail('malformed', 'unable to base64url decode session data');
+  const key = deriveEncryptionKey(options.crypto, options.keys[a.auth.keyIndex]!, a.header.sid);
+  return openDecrypted(options, ctx, a, payload, undefined, ciphertext, key);
+}
+
+/** A cookie whose header parsed and authenticated (from the cache or by its MAC). */
+interface Authenticated {
+  readonly header: ParsedHeader;
+  readonly remember: boolean;
+  /** The payload is in the store (storage flag). */
+  readonly server: boolean;
+  readonly auth: { readonly keyIndex: number; readonly macKey: Uint8Array } | OpenedRecord;
+  /** The cache's record for this exact header and binding, if any. */
+  readonly known: OpenedRecord | undefined;
+  readonly headerText: string;
+  readonly binding: Uint8Array | undefined;
+  readonly cache: BoundedCache<OpenedRecord>;
+}
+
+/** The first steps of {@link openCookie}: size, header, flags, times, and the MAC (or the cache). */
+function authenticateCookie(options: ResolvedOptions, value: string, ctx: OpenContext): Authenticated | OpenResult {
   if (value.length > MAX_COOKIES_SIZE) return fail('oversized', 'cookie size limit exceeded');
   const header = parseHeader(value);
   if (header === null) return fail('malformed', headerProblem(value));
@@ -131,49 +212,39 @@ export async function openCookie(options: ResolvedOptions, value: string, ctx: O
   const known = hit !== undefined && sameBinding(hit.binding, binding) ? hit : undefined;
   const auth = known ?? authenticate(options, header, binding);
   if (auth === undefined) return fail('unauthenticated', 'invalid session message authentication code');
+  return { header, remember, server, auth, known, headerText, binding, cache };
+}
 
-  let payload: string;
-  let storageKey: string | undefined;
-  if (server) {
-    if (value.length !== HEADER_TEXT_SIZE) return fail('malformed', 'invalid session payload');
-    storageKey = storageKeyOf(options, header.sid);
-    const strict = !remember && options.concurrency.policy !== 'last-write-wins';
-    const record = await readRecord(options, remember ? options.rememberName : options.cookieName, storageKey, ctx.now, strict);
-    if (record === null) return fail('not-found', 'unable to load session');
-    if (record.payload === undefined) return fail('malformed', 'unable to json decode session');
-    // Replaced by a concurrent save: the newest record is the session (its successor chain is bounded).
-    const token = record.successors.at(-1);
-    if (token !== undefined && hops < MAX_SUCCESSOR_HOPS) {
-      const macKey = 'macKey' in auth ? auth.macKey : textBytes(auth.macKeyText);
-      const next = openSuccessor(options.crypto, macKey, storageKey, token);
-      if (next !== null) {
-        const opened = await openCookie(options, next, ctx, hops + 1);
-        if (opened.ok) return { ok: true, cookie: { ...opened.cookie, followed: true } };
-        // Its successor is gone (destroyed, or expired): the old record must not bring the session back.
-        return opened.reason === 'not-found' ? fail('not-found', 'the session was replaced and its successor is gone') : opened;
-      }
-    }
-    payload = record.payload;
-  } else {
-    const full = assembleChunks(value, header.dataSize, (remember ? options.rememberName : options.cookieName).length, ctx);
-    if (typeof full !== 'string') return full;
-    payload = full.slice(HEADER_TEXT_SIZE);
-  }
-  if (payload.length !== header.dataSize) return fail('malformed', 'invalid session payload');
+/** The payload text of a cookie-stored session: its chunks assembled, the header's data size checked. */
+function cookiePayload(options: ResolvedOptions, value: string, a: Authenticated, ctx: OpenContext): string | OpenResult {
+  const full = assembleChunks(value, a.header.dataSize, (a.remember ? options.rememberName : options.cookieName).length, ctx);
+  if (typeof full !== 'string') return full;
+  const payload = full.slice(HEADER_TEXT_SIZE);
+  if (payload.length !== a.header.dataSize) return fail('malformed', 'invalid session payload');
+  return payload;
+}
 
-  // The same header and the same ciphertext opened before: the plaintext is the one it decrypted to.
-  if (known !== undefined && known.payload === payload) {
-    // Parsed on every open, from the cache or not: each session gets objects of its own.
-    const entries = parsePayload(known.plaintext);
-    if (entries === null) return fail('malformed', 'unable to json decode session data');
-    return finishOpen(options, ctx, header, auth, payload, entries, storageKey);
-  }
-  const ciphertext = base64urlDecode(payload);
-  if (ciphertext === null) return fail('malformed', 'unable to base64url decode session data');
-  const material = options.keys[auth.keyIndex]!;
-  const key = remember
-    ? await deriveRememberKey(options.crypto, material, header.sid, options.rememberSafety)
-    : deriveEncryptionKey(options.crypto, material, header.sid);
+/** The same header and the same ciphertext opened before: the plaintext is the one it decrypted to. */
+function openKnown(options: ResolvedOptions, ctx: OpenContext, a: Authenticated, payload: string, storageKey: string | undefined): OpenResult | undefined {
+  const known = a.known;
+  if (known === undefined || known.payload !== payload) return undefined;
+  // Parsed on every open, from the cache or not: each session gets objects of its own.
+  const entries = parsePayload(known.plaintext);
+  if (entries === null) return fail('malformed', 'unable to json decode session data');
+  return finishOpen(options, ctx, a.header, a.auth, payload, entries, storageKey);
+}
+
+/** Decrypts, inflates and parses a payload not in the cache, then remembers the cookie. */
+function openDecrypted(
+  options: ResolvedOptions,
+  ctx: OpenContext,
+  a: Authenticated,
+  payload: string,
+  storageKey: string | undefined,
+  ciphertext: Uint8Array,
+  key: EncryptionKey,
+): OpenResult {
+  const { header, auth } = a;
   const plaintext = decryptPayload(options.crypto, header, ciphertext, key);
   if (plaintext === null) return fail('tampered', 'unable to decrypt session data');
   const text = payloadText(plaintext, (header.flags & Flags.deflate) !== 0, Limits.dataSize);
@@ -182,7 +253,7 @@ export async function openCookie(options: ResolvedOptions, value: string, ctx: O
   // Only a cookie that opened is remembered; under a copy of the header text, as a slice of it would keep
   // the whole Cookie header alive.
   const macKey = 'macKey' in auth ? bytesText(auth.macKey) : auth.macKeyText;
-  storeOpened(cache, copyText(headerText), { keyIndex: auth.keyIndex, macKeyText: macKey, binding: bindingText(binding), payload: copyText(payload), plaintext: text });
+  storeOpened(a.cache, copyText(a.headerText), { keyIndex: auth.keyIndex, macKeyText: macKey, binding: bindingText(a.binding), payload: copyText(payload), plaintext: text });
   return finishOpen(options, ctx, header, auth, payload, entries, storageKey);
 }
 

@@ -110,27 +110,37 @@ export function storedVersion(data: Record<string, unknown>): number {
  * output (the reserved `@` attributes are kept); on failure the entry is left as it was.
  * @param model - the resolved options
  * @param entry - this audience's entry
- * @returns ok, or the reason (attribute paths only: an issue's message may quote a value)
- * @throws what `migrate` throws (the caller reports it)
+ * @returns ok, or the reason (attribute paths only: an issue's message may quote a value); synchronously
+ *   unless `migrate` or the schema's `validate` returns a promise
+ * @throws what `migrate` throws (the caller reports it), or a promise that rejects with it
  */
-export async function applyModel(model: DataModel, entry: SessionEntry): Promise<ModelResult> {
+export function applyModel(model: DataModel, entry: SessionEntry): ModelResult | Promise<ModelResult> {
   const reserved: Array<[string, unknown]> = [];
-  let data: unknown = {};
+  const data: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(entry.data)) {
     if (name.startsWith('@')) reserved.push([name, value]);
-    else defineData(data as Record<string, unknown>, name, value);
+    else defineData(data, name, value);
   }
   const from = storedVersion(entry.data);
-  if (model.migrate !== undefined && from !== model.version) {
-    data = await model.migrate(data as Record<string, unknown>, from);
-    if (data === undefined || data === null) return { ok: false, detail: `migrate dropped session data of version ${from}` };
-  }
-  if (model.schema !== undefined) {
-    const pending = model.schema['~standard'].validate(data);
-    const result = pending instanceof Promise ? await pending : pending;
-    if (result.issues !== undefined) return { ok: false, detail: `session data does not match the schema${issuePaths(result.issues)}` };
-    data = result.value;
-  }
+  if (model.migrate === undefined || from === model.version) return validated(model, entry, reserved, data);
+  // Synchronous unless `migrate` or the validator returns a promise: a session manager then opens a
+  // cookie session without a Promise (manager.ts).
+  const migrated = model.migrate(data, from);
+  const dropped: ModelResult = { ok: false, detail: `migrate dropped session data of version ${from}` };
+  if (isThenable(migrated)) return Promise.resolve(migrated).then((d) => (d === undefined || d === null ? dropped : validated(model, entry, reserved, d)));
+  return migrated === undefined || migrated === null ? dropped : validated(model, entry, reserved, migrated);
+}
+
+/** The schema step of {@link applyModel}, then the entry's attributes replaced. */
+function validated(model: DataModel, entry: SessionEntry, reserved: Array<[string, unknown]>, data: unknown): ModelResult | Promise<ModelResult> {
+  if (model.schema === undefined) return replaced(entry, reserved, data);
+  const pending = model.schema['~standard'].validate(data);
+  const check = (result: StandardSchemaResult<unknown>): ModelResult =>
+    result.issues !== undefined ? { ok: false, detail: `session data does not match the schema${issuePaths(result.issues)}` } : replaced(entry, reserved, result.value);
+  return isThenable(pending) ? Promise.resolve(pending).then(check) : check(pending);
+}
+
+function replaced(entry: SessionEntry, reserved: Array<[string, unknown]>, data: unknown): ModelResult {
   const problem = notAttributes(data);
   if (problem !== undefined) return { ok: false, detail: problem };
   const next: Record<string, unknown> = {};
@@ -138,6 +148,10 @@ export async function applyModel(model: DataModel, entry: SessionEntry): Promise
   for (const [name, value] of Object.entries(data as Record<string, unknown>)) if (value !== undefined) defineData(next, name, value);
   entry.data = next;
   return OK;
+}
+
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
 /**

@@ -50,6 +50,9 @@ import type { StorageMetadata } from './storage/types.ts';
 
 export type { SessionInit, SessionState, TimeRemaining } from './session/types.ts';
 
+/** What a synchronous save returns: one settled Promise for all. */
+const RESOLVED: Promise<void> = Promise.resolve();
+
 /**
  * One visitor's session for one request.
  *
@@ -442,8 +445,21 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
    *   session stays valid), `'HEADERS_SENT'`, `'SESSION_CLOSED'`; {@link SessionTooLargeError}
    *   (`'SESSION_TOO_LARGE'`, nothing is written) when the cookies would exceed `cookie.maxSize`
    */
-  async save(): Promise<void> {
-    this.#assertUsable();
+  save(): Promise<void> {
+    try {
+      this.#assertUsable();
+      // Cookie storage: a save is sealing and writing the lines, without an async function's Promise layers.
+      if (this.canSaveSync) {
+        this.saveSync();
+        return RESOLVED;
+      }
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#saveAsync();
+  }
+
+  async #saveAsync(): Promise<void> {
     const before = this.#current?.sid;
     const rotate = this.#rotate;
     await this.#save(false);
@@ -574,6 +590,23 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     const due = this.#refreshDue();
     if (due === 'save') {
       await this.save();
+      this.#events?.refreshed(this, 'saved');
+      return 'saved';
+    }
+    if (due === 'touch') this.touch();
+    return due === 'touch' ? 'touched' : 'none';
+  }
+
+  /**
+   * @internal {@link refresh} without a Promise, for `start()`: does it when it needs no I/O (nothing due,
+   * a touch, or a save {@link canSaveSync} allows), else does nothing and returns `undefined`.
+   */
+  refreshSync(): 'saved' | 'touched' | 'none' | undefined {
+    this.#assertUsable();
+    const due = this.#refreshDue();
+    if (due === 'save') {
+      if (!this.canSaveSync) return undefined;
+      this.saveSync();
       this.#events?.refreshed(this, 'saved');
       return 'saved';
     }
