@@ -52,6 +52,8 @@ export interface PinnedOptions {
   /** Milliseconds per micro case and round. */
   readonly microRoundMs: number;
   readonly log: (line: string) => void;
+  /** The cases (default {@link PINNED_CASES}); a comparison of two builds adds its own. */
+  readonly cases?: readonly HttpCase[];
 }
 
 /** What the pinned mode measured. */
@@ -107,10 +109,10 @@ export function pinnedFigures(p: PinnedResult): PinnedFigures {
 export async function runPinned(options: PinnedOptions): Promise<PinnedResult> {
   const { measureCase, describe } = await import('./http.ts');
   const { log } = options;
-  const canPin = availableParallelism() >= 2 && spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status === 0;
-  const unpinned = canPin ? undefined : availableParallelism() < 2 ? 'one CPU only' : 'no taskset';
+  const unpinned = whyUnpinned();
+  const canPin = unpinned === undefined;
   const ownMask = canPin ? affinityMask(process.pid) : undefined;
-  const results = PINNED_CASES.map<HttpCaseResult>((c) => ({ case: c, samples: [], median: undefined, problems: { errors: 0, non2xx: 0, stale: 0 }, skipped: undefined, info: {} }));
+  const results = (options.cases ?? PINNED_CASES).map<HttpCaseResult>((c) => ({ case: c, samples: [], median: undefined, problems: { errors: 0, non2xx: 0, stale: 0 }, skipped: undefined, info: {} }));
   const servers = new Map<string, ServerProcess>();
   const writeSamples: number[] = [];
   const readSamples: number[] = [];
@@ -153,7 +155,7 @@ export async function runPinned(options: PinnedOptions): Promise<PinnedResult> {
     }
   } finally {
     await Promise.all([...servers.values()].map((s) => s.stop()));
-    if (ownMask !== undefined) spawnSync('taskset', ['-a', '-p', ownMask, String(process.pid)], { stdio: 'ignore' });
+    if (ownMask !== undefined) restoreAffinity(process.pid, ownMask);
   }
   for (const r of results) {
     const s = r.samples;
@@ -187,14 +189,28 @@ export function pinnedFailed(p: PinnedResult): boolean {
 
 const fmt = (v: number | undefined, digits = 1): string => (v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(digits));
 
-/** Pins every thread of `pid` to `cpus` (a taskset CPU list). */
-function pin(pid: number, cpus: string): void {
+/** Why processes cannot be pinned here (one CPU, no taskset), or `undefined` when they can. */
+export function whyUnpinned(): string | undefined {
+  if (availableParallelism() < 2) return 'one CPU only';
+  return spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status === 0 ? undefined : 'no taskset';
+}
+
+/**
+ * Pins every thread of `pid` to `cpus` (a taskset CPU list); the threads it starts later inherit it.
+ * @throws Error when taskset fails
+ */
+export function pin(pid: number, cpus: string): void {
   const r = spawnSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
   if (r.status !== 0) throw new Error(`taskset -a -p -c ${cpus} ${pid} failed: ${r.stderr.toString().trim()}`);
 }
 
 /** The affinity mask of `pid` as taskset prints it (hex), to restore it afterwards. */
-function affinityMask(pid: number): string | undefined {
+export function affinityMask(pid: number): string | undefined {
   const out = spawnSync('taskset', ['-p', String(pid)], { encoding: 'utf8' }).stdout;
   return /mask:\s*([0-9a-f,]+)/i.exec(out ?? '')?.[1];
+}
+
+/** Gives `pid`'s threads back the mask {@link affinityMask} read. */
+export function restoreAffinity(pid: number, mask: string): void {
+  spawnSync('taskset', ['-a', '-p', mask, String(pid)], { stdio: 'ignore' });
 }

@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startServer } from './child.ts';
 import type { HttpCase } from './cases.ts';
+import { affinityMask, pin, restoreAffinity, whyUnpinned } from './pinned.ts';
 
 /** One bucket of the profile. */
 export interface ProfileBucket {
@@ -33,6 +34,8 @@ export interface ProfileResult {
   readonly buckets: ProfileBucket[];
   /** The heaviest functions by self time, for the curious: `name (file)`, µs per request. */
   readonly top: { readonly name: string; readonly microsPerReq: number }[];
+  /** Whether the server ran pinned to CPU 0 and the load generator to CPU 1 (absent in older results). */
+  readonly pinned?: boolean;
 }
 
 /** Where the raw profile is written (git-ignored). */
@@ -49,6 +52,14 @@ export async function runProfile(c: HttpCase, options: { durationS: number; warm
   // imports `summarize`) runs without it.
   const { load } = await import('./http.ts');
   const server = await startServer(c.id);
+  // As in the pinned mode: the server on CPU 0, the load generator on CPU 1, so that a sample is the
+  // server's own work, not the load generator holding its core.
+  const pinned = whyUnpinned() === undefined;
+  const ownMask = pinned ? affinityMask(process.pid) : undefined;
+  if (pinned) {
+    pin(server.pid, '0');
+    pin(process.pid, '1');
+  }
   try {
     if (options.warmupS > 0) await load(server.port, options.warmupS, options.connections, c.step);
     await server.profile('start');
@@ -56,9 +67,10 @@ export async function runProfile(c: HttpCase, options: { durationS: number; warm
     await server.profile('stop', PROFILE_FILE);
     const result = summarize(JSON.parse(readFileSync(PROFILE_FILE, 'utf8')) as CpuProfile, c, options.durationS, run.responses);
     options.log(`profile: ${c.label}: ${result.busyMicrosPerReq.toFixed(1)} µs busy per request; ${result.buckets.map((b) => `${b.label} ${b.microsPerReq.toFixed(1)}`).join(', ')}`);
-    return result;
+    return { ...result, pinned };
   } finally {
     await server.stop();
+    if (ownMask !== undefined) restoreAffinity(process.pid, ownMask);
   }
 }
 

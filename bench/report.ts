@@ -185,7 +185,7 @@ function profileSection(p: ProfileResult): string[] {
   return [
     `## Where the time goes: ${p.caseLabel}`,
     '',
-    `The case above again, ${p.durationS} s of the same load after the warm-up, its server under V8's sampling profiler`,
+    `The case above again, ${p.durationS} s of the same load after the warm-up, its server under V8's sampling profiler${p.pinned === true ? ' (server pinned to CPU 0, load generator to CPU 1, as in the pinned mode)' : ''}`,
     `(100 µs interval; ${int(p.responses)} responses). Busy time per request: **${fmt(p.busyMicrosPerReq)} µs**. These are wall-clock`,
     'samples of the server\'s thread while it was not idle, so they differ from the CPU column above: a `writev` that',
     'wakes the load generator on a 2-core machine often lets it take the core before the server resumes, and that',
