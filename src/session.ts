@@ -764,7 +764,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
    * a fresh id, writing nothing.
    * @param now - Unix seconds (whole)
    */
-  #sealNow(now: number): SealedSave & { readonly version: number } {
+  #sealNow(now: number): SealedSave {
     const o = this.#o;
     if (o.enforceSameSubject) {
       const subject = this.#entry.subject;
@@ -775,8 +775,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     const sid = (prev === undefined ? this.#pendingSid : undefined) ?? o.randomBytes(32);
     this.#pendingSid = undefined;
     const forget = !this.remember && this.#remember === false;
-    const version = this.#changes.version;
-    return { ...sealSave(o, this.#x, { entries: this.#entries, prev, sid, forget, remember: this.remember, now }), version };
+    return sealSave(o, this.#x, { entries: this.#entries, prev, sid, forget, remember: this.remember, now, version: this.#changes.version });
   }
 
   /**
@@ -786,7 +785,7 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
    * @param storageKey - its record's key, with server-side storage
    * @param r - the remember cookie stored with it, when remember-me is on
    */
-  #sent(s: SealedSave & { readonly version: number }, storageKey: string | undefined, r: SealedRemember | undefined): void {
+  #sent(s: SealedSave, storageKey: string | undefined, r: SealedRemember | undefined): void {
     const o = this.#o;
     const prev = this.#current;
     this.#rotate = false;

@@ -28,6 +28,8 @@ export function chunkLines(o: ResolvedOptions, name: string, value: string, extr
     const size = cookieHeaderBytes(name.length, value.length, 9);
     throw new SessionTooLargeError(`the session does not fit in 9 ${name} cookies; use server-side storage or store less`, size, o.cookieMaxSize);
   }
+  // The usual case, one cookie: its line built once, no chunk array.
+  if (count === 1) return [[name, `${name}=${value}${attributes}`]];
   return splitChunks(name, value, count, attributes.length).map((chunk, i) => {
     const n = chunkName(name, i + 1);
     return [n, `${n}=${chunk}${attributes}`];

@@ -33,6 +33,8 @@ export interface SealedSave {
    * the cookie, their cookie-storage view (no store, no storage flag).
    */
   readonly placed: ResolvedOptions;
+  /** The session's change version when it was sealed (what a successful save persisted). */
+  readonly version: number;
 }
 
 /** What a save seals. */
@@ -48,6 +50,8 @@ export interface SaveInput {
   readonly remember: boolean;
   /** Unix seconds (whole). */
   readonly now: number;
+  /** The session's change version now, handed back in the result. */
+  readonly version: number;
 }
 
 /**
@@ -68,7 +72,7 @@ export function sealSave(o: ResolvedOptions, x: HttpExchange, input: SaveInput):
   const flags = cookieFlags(placed, encoded.deflated) | (input.forget ? Flags.forget : 0);
   const sealed = sealSessionCookie(o, x, { sid, creationTime, rollingOffset, flags, plaintext: encoded.bytes });
   const lines = cookieLines(placed, o.cookieName, sealed, '');
-  return { now, sid, creationTime, rollingOffset, flags, encoded, sealed, lines, placed };
+  return { now, sid, creationTime, rollingOffset, flags, encoded, sealed, lines, placed, version: input.version };
 }
 
 /**

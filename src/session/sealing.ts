@@ -7,7 +7,8 @@
 import { Flags } from '../codec/header.ts';
 import { deriveEncryptionKey, deriveMacKey, deriveRememberKey, type EncryptionKey } from '../codec/keys.ts';
 import type { EncodedPayload } from '../codec/payload.ts';
-import { seal, sealedText, type SealedCookie } from '../codec/seal.ts';
+import { base64urlEncode } from '../codec/base64url.ts';
+import { seal, type SealedCookie } from '../codec/seal.ts';
 import { clientBinding, type HttpExchange } from '../http/types.ts';
 import type { ResolvedOptions } from '../options.ts';
 import { storageKeyOf } from '../reader.ts';
@@ -61,7 +62,7 @@ function sealUnder(o: ResolvedOptions, x: HttpExchange, input: SessionSealInput,
   const macKey = deriveMacKey(o.crypto, o.keys[0]!, sid);
   const binding = clientBinding(o.crypto, x, flags);
   const raw = seal(o.crypto, { flags, sid, creationTime: input.creationTime, rollingOffset: input.rollingOffset, idlingOffset: 0, plaintext: input.plaintext }, key, macKey, binding);
-  return { raw, ...sealedText(raw), macKey, binding };
+  return { raw, header: base64urlEncode(raw.header), payload: base64urlEncode(raw.ciphertext), macKey, binding };
 }
 
 /** A sealed remember cookie, ready to be stored and sent. */
