@@ -23,7 +23,7 @@
  * @module
  */
 import { spawnSync } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import type { HttpCase } from './cases.ts';
 import { startServer, type ServerProcess } from './child.ts';
 import type { HttpCaseResult } from './http.ts';
@@ -63,6 +63,8 @@ export interface PinnedResult {
   readonly durationS: number;
   readonly rounds: number;
   readonly connections: number;
+  /** The 1-minute load average when the mode started (other work on the machine shows here). */
+  readonly loadAverage?: number;
   readonly cases: HttpCaseResult[];
   /** Medians of the micro rounds, µs per operation, and every round's figure. */
   readonly micro: { readonly writeMicros: number; readonly readMicros: number; readonly writeSamples: number[]; readonly readSamples: number[] };
@@ -109,6 +111,7 @@ export function pinnedFigures(p: PinnedResult): PinnedFigures {
 export async function runPinned(options: PinnedOptions): Promise<PinnedResult> {
   const { measureCase, describe } = await import('./http.ts');
   const { log } = options;
+  const loadAverage = loadavg()[0]!;
   const unpinned = whyUnpinned();
   const canPin = unpinned === undefined;
   const ownMask = canPin ? affinityMask(process.pid) : undefined;
@@ -172,6 +175,7 @@ export async function runPinned(options: PinnedOptions): Promise<PinnedResult> {
     durationS: options.durationS,
     rounds: options.rounds,
     connections: options.connections,
+    loadAverage,
     cases: results,
     micro: { writeMicros: median(writeSamples), readMicros: median(readSamples), writeSamples, readSamples },
   };

@@ -219,8 +219,9 @@ function pinnedSection(p: PinnedResult): string[] {
   const out: string[] = [
     '## Pinned: the session\'s cost under HTTP load (issue 13)',
     '',
-    `\`BENCH_ONLY=pinned npm run bench\`: ${where}; ${p.connections} connections, ${p.durationS} s per case after the warm-up,`,
-    `${p.rounds} interleaved round(s), medians. Every connection keeps a cookie jar and checks that the counter in each`,
+    `\`BENCH_ONLY=pinned npm run bench\`: ${where};`,
+    `${p.connections} connections, ${p.durationS} s per case after the warm-up, ${p.rounds} interleaved round(s), medians${p.loadAverage === undefined ? '' : ` (1-minute load average at the start: ${p.loadAverage.toFixed(1)})`}.`,
+    'Every connection keeps a cookie jar and checks that the counter in each',
     'body moves (by 1 when saved, by 0 read-only), so the cookie really is replayed; a case where it did not fails.',
     '**Server CPU** is user + system of the server process over the measured run (`process.cpuUsage()` in the',
     'child, over IPC) per response; **over bare** subtracts bare `node:http`\'s, leaving the session\'s own cost.',
@@ -238,9 +239,9 @@ function pinnedSection(p: PinnedResult): string[] {
   }
   out.push(
     '',
-    `In-process micro-benchmark of the same work (micro.ts, node:crypto, no HTTP; run in the bench process on CPU 0`,
-    `once per round while the servers idle, timed in CPU time like the servers): \`${MICRO_LABEL_WRITE}\` **${fmt(p.micro.writeMicros)} µs**, read-only \`start()\``,
-    `**${fmt(p.micro.readMicros)} µs**. HTTP ÷ micro: write **${fmt(f.httpOverMicro, 2)}×**, read-only ${fmt(f.readHttpOverMicro, 2)}×.`,
+    'In-process micro-benchmark of the same work (micro.ts, node:crypto, no HTTP; run in the bench process on CPU 0',
+    'once per round while the servers idle, timed in CPU time like the servers):',
+    `\`${MICRO_LABEL_WRITE}\` **${fmt(p.micro.writeMicros)} µs**, read-only \`start()\` **${fmt(p.micro.readMicros)} µs**. HTTP ÷ micro: write **${fmt(f.httpOverMicro, 2)}×**, read-only ${fmt(f.readHttpOverMicro, 2)}×.`,
     '',
     '| target (issue 13) | measured | |',
     '|---|---:|---|',
