@@ -79,24 +79,41 @@ class ReplyHeaders implements NodeResponse {
   }
 }
 
+/**
+ * The hooks are callback-style, not `async`: Fastify then calls them without wrapping a promise of theirs,
+ * and a session that can be committed synchronously (cookie storage: `canSaveSync`) is committed in
+ * `onSend` with `commitSync()`, without a promise at all. Same outcome as `await session.commit()`.
+ */
 const plugin: FastifyPluginAsync<FastifySessionOptions> = async (app, options) => {
   const sessions = managerOf('sessions' in options ? options.sessions : options);
-  const trustProxy = sessions.options.trustProxy;
+  const exchangeOptions = { trustProxy: sessions.options.trustProxy };
   app.decorateRequest('session');
-  app.addHook('onRequest', async (request, reply) => {
-    // The manager's data type is the application's; `request.session` is typed by SessionData.
-    request.session = (await sessions.start(nodeExchange(request.raw, new ReplyHeaders(reply), { trustProxy }))) as FastifySession;
+  app.addHook('onRequest', (request, reply, done) => {
+    sessions.start(nodeExchange(request.raw, new ReplyHeaders(reply), exchangeOptions)).then((session) => {
+      // The manager's data type is the application's; `request.session` is typed by SessionData.
+      request.session = session as FastifySession;
+      done();
+    }, done);
   });
-  app.addHook('onSend', async (request, _reply, payload) => {
+  app.addHook('onSend', (request, _reply, payload, done) => {
     const session = request.session as FastifySession | undefined | null;
-    if (session === undefined || session === null) return payload;
-    try {
-      await session.commit();
-    } catch (error) {
-      session.close(); // the error reply passes through onSend again: nothing more to commit
-      throw error;
+    if (session === undefined || session === null) return done(null, payload);
+    if (session.canSaveSync) {
+      try {
+        session.commitSync();
+      } catch (error) {
+        session.close(); // the error reply passes through onSend again: nothing more to commit
+        return done(error as Error);
+      }
+      return done(null, payload);
     }
-    return payload;
+    session.commit().then(
+      () => done(null, payload),
+      (error: unknown) => {
+        session.close();
+        done(error as Error);
+      },
+    );
   });
 };
 
