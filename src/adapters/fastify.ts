@@ -4,9 +4,9 @@
  *
  * - `onRequest`: `sessions.start()` over the request and the reply (a touch when due); a store outage
  *   here is a `SessionError` for Fastify's error handler.
- * - `onSend` (async, runs for every payload: strings, buffers, streams, redirects, error replies):
- *   `session.commit()`: a changed session is saved, an unchanged one touched only when the touch
- *   threshold says so. A failing commit closes the session (the error reply's own `onSend` then commits
+ * - `onSend` (runs for every payload: strings, buffers, streams, redirects, error replies):
+ *   `session.commit()` (`commitSync()` when the storage allows it: cookie storage): a changed session is
+ *   saved, an unchanged one touched only when the touch threshold says so. A failing commit closes the session (the error reply's own `onSend` then commits
  *   nothing) and goes to Fastify's error handler as the `SessionError`.
  * - Set-Cookie goes through the reply's own headers (`reply.header` appends Set-Cookie), so it coexists
  *   with `@fastify/cookie` and any other plugin in either registration order. After `reply.hijack()`
