@@ -18,15 +18,16 @@
  */
 import { IncomingMessage, ServerResponse } from 'node:http';
 
+/** A method of the response (`end`, `writeHead`), called with `apply`. */
+export type Method = (this: object, ...args: unknown[]) => unknown;
+
 /** What a response's `end` and `writeHead` wrappers hand over to. */
 export interface ResponseHook {
-  /** `res.end(...args)`: call `end(args)` now or later, or not at all. */
-  end(res: ServerResponse, end: (args: unknown[]) => unknown, args: unknown[]): unknown;
+  /** `res.end(...args)`: call `end.apply(res, args)` now or later, or not at all. */
+  end(res: ServerResponse, end: Method, args: unknown[]): unknown;
   /** `res.writeHead(...)` is about to send the headers. */
   beforeHeaders(): void;
 }
-
-type Method = (this: object, ...args: unknown[]) => unknown;
 
 const sessions = new WeakMap<object, unknown>();
 const hooks = new WeakMap<object, ResponseHook>();
@@ -76,7 +77,7 @@ function wrappers(lookup: (name: 'end' | 'writeHead') => Method): { end: Method;
     end(...args) {
       const end = lookup('end');
       const hook = hooks.get(this);
-      return hook === undefined ? end.apply(this, args) : hook.end(this as ServerResponse, (a) => end.apply(this, a), args);
+      return hook === undefined ? end.apply(this, args) : hook.end(this as ServerResponse, end, args);
     },
     writeHead(...args) {
       hooks.get(this)?.beforeHeaders();
