@@ -74,8 +74,11 @@ class ReplyHeaders implements NodeResponse {
   setHeader(name: string, value: number | string | readonly string[]): unknown {
     const reply = this.#reply;
     if (reply.sent) return reply.raw.setHeader(name, value);
-    reply.removeHeader(name);
-    return reply.header(name, typeof value === 'object' ? [...value] : value);
+    // `reply.header` appends to a Set-Cookie already there: remove it first, and only then (a `delete`
+    // on Fastify's header object slows every later access to it). The transport hands over a new array
+    // each time, so it is not copied.
+    if (reply.hasHeader(name)) reply.removeHeader(name);
+    return reply.header(name, value);
   }
 }
 
