@@ -23,6 +23,10 @@ export interface HttpCase {
    * store's disk writes), which must not fall on a case compared with another.
    */
   readonly afterRounds?: boolean;
+  /** The path the load generator requests; default `/`. */
+  readonly path?: string;
+  /** The server serves the bench's Next.js app (bench/next-app.ts): the harness builds it once per run first. */
+  readonly nextApp?: boolean;
 }
 
 /**
@@ -62,5 +66,11 @@ export const HTTP_CASES: readonly HttpCase[] = [
   { id: 'hono-session', label: '@hono/session', group: 'peer', step: 1, note: 'in Hono 4 on @hono/node-server; JWE cookie (jose A256GCM)' },
   { id: 'hono-httpsession', label: 'httpsession/hono, cookie storage', group: 'httpsession', step: 1, note: 'the Hono middleware; committed after the handler, no save() call' },
   { id: 'hono-bare', label: 'Hono 4 (no session)', group: 'framework', step: undefined, note: 'the framework alone on @hono/node-server, to read the Hono session rows against' },
+  { id: 'h3-session', label: 'h3 useSession', group: 'peer', step: 1, note: "in h3 1.x on node:http; h3's own session: iron-webcrypto sealed cookie, re-sealed by every `update()`" },
+  { id: 'h3-httpsession', label: 'httpsession/h3, cookie storage', group: 'httpsession', step: 1, note: 'the h3 app hooks (`h3Session`), `useHttpSession` in the handler; committed in `onBeforeResponse`, no save() call' },
+  { id: 'h3-bare', label: 'h3 1.x (no session)', group: 'framework', step: undefined, note: 'the framework alone on node:http (`toNodeListener`), to read the h3 session rows against' },
+  { id: 'next-iron-session', label: 'iron-session in Next.js', group: 'peer', step: 1, note: 'Next.js 15 App Router Route Handler (`next build`, served as `next start` does); iron-session 8 over `cookies()`', path: '/iron-session', nextApp: true },
+  { id: 'next-httpsession', label: 'httpsession/next, cookie storage', group: 'httpsession', step: 1, note: 'Next.js 15 Route Handler wrapped by `route()`; committed onto its response, no save() call', path: '/httpsession', nextApp: true },
+  { id: 'next-bare', label: 'Next.js 15 (no session)', group: 'framework', step: undefined, note: 'a Route Handler replying a process-wide counter, to read the Next session rows against', path: '/bare', nextApp: true },
   { id: 'httpsession-file', label: 'httpsession, file store', group: 'httpsession', step: 1, note: 'one file per record in a temp directory: temp file + rename per save; its rounds run after all the others', afterRounds: true },
 ];

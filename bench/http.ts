@@ -16,6 +16,7 @@ import { startServer, type ServerProcess } from './child.ts';
 import type { HttpCase } from './cases.ts';
 import { CookieJar } from './jar.ts';
 import { median, percentile } from './stats.ts';
+import { buildNextApp, NEXT_DIR_ENV, removeNextApp } from './next-app.ts';
 
 /** Settings of {@link runHttp}. */
 export interface HttpOptions {
@@ -75,10 +76,12 @@ export async function runHttp(options: HttpOptions): Promise<HttpCaseResult[]> {
     info: {},
   }));
   const servers = new Map<string, ServerProcess>();
+  const release = prepareCases(results, log);
   try {
     for (const result of results) {
+      if (result.skipped !== undefined) continue;
       try {
-        const server = await startServer(result.case.id);
+        const server = await startServer(result.case.id, result.case.nextApp === true ? 60_000 : undefined);
         servers.set(result.case.id, server);
         result.info = server.info;
       } catch (error) {
@@ -91,6 +94,7 @@ export async function runHttp(options: HttpOptions): Promise<HttpCaseResult[]> {
     await measureRounds(results.filter((r) => r.case.afterRounds === true), servers, options);
   } finally {
     await Promise.all([...servers.values()].map((s) => s.stop()));
+    release();
   }
   for (const result of results) {
     const s = result.samples;
@@ -103,6 +107,30 @@ export async function runHttp(options: HttpOptions): Promise<HttpCaseResult[]> {
     };
   }
   return results;
+}
+
+/**
+ * What some cases need before their servers start: the Next.js app, built once for all the Next cases
+ * (its directory handed to the servers through the environment). A build that fails marks those cases
+ * skipped with the reason.
+ * @param results - the cases to run (their `skipped` is set on failure)
+ * @returns what to call once the servers stopped
+ */
+export function prepareCases(results: readonly Pick<HttpCaseResult, 'case' | 'skipped'>[], log: (line: string) => void): () => void {
+  const next = results.filter((r) => r.case.nextApp === true);
+  if (next.length === 0 || process.env[NEXT_DIR_ENV] !== undefined) return () => {};
+  try {
+    const dir = buildNextApp(log);
+    process.env[NEXT_DIR_ENV] = dir;
+    return () => {
+      delete process.env[NEXT_DIR_ENV];
+      removeNextApp(dir);
+    };
+  } catch (error) {
+    for (const r of next) r.skipped = (error as Error).message;
+    log(`http: the Next.js cases are not run: ${(error as Error).message}`);
+    return () => {};
+  }
 }
 
 /** Interleaved rounds (A B C ... A B C ...) over `results`, each sample added to its case. */
@@ -149,11 +177,11 @@ async function settleMachine(): Promise<void> {
  */
 export async function measureCase(server: ServerProcess, c: HttpCase, o: Pick<HttpOptions, 'durationS' | 'warmupS' | 'connections'>): Promise<HttpSample> {
   if (o.warmupS > 0) {
-    await load(server.port, o.warmupS, o.connections, c.step);
+    await load(server.port, o.warmupS, o.connections, c.step, c.path);
     await pause(100); // let the last warm-up requests drain before the CPU reading
   }
   const cpuBefore = await server.cpuMicros();
-  const run = await load(server.port, o.durationS, o.connections, c.step);
+  const run = await load(server.port, o.durationS, o.connections, c.step, c.path);
   const cpuAfter = await server.cpuMicros();
   await settleMachine();
   const sorted = run.latencies.sort();
@@ -183,8 +211,9 @@ export interface LoadRun {
 /**
  * One autocannon run against 127.0.0.1:`port` with cookie-replaying clients.
  * @param step - how the counter must move per response on one client; `undefined` skips the check
+ * @param path - the path requested; default `/`
  */
-export function load(port: number, durationS: number, connections: number, step: 1 | 0 | undefined): Promise<LoadRun> {
+export function load(port: number, durationS: number, connections: number, step: 1 | 0 | undefined, path = '/'): Promise<LoadRun> {
   let latencies = new Float64Array(1 << 16);
   let responses = 0;
   let stale = 0;
@@ -194,7 +223,7 @@ export function load(port: number, durationS: number, connections: number, step:
     client.setRequests([
       {
         method: 'GET',
-        path: '/',
+        path,
         onResponse(status, body) {
           if (step === undefined || status !== 200) return;
           const n = Number(body);
@@ -214,7 +243,7 @@ export function load(port: number, durationS: number, connections: number, step:
   };
   return new Promise((resolve, reject) => {
     const instance = autocannon(
-      { url: `http://127.0.0.1:${port}/`, connections, pipelining: 1, duration: durationS, timeout: 10, setupClient },
+      { url: `http://127.0.0.1:${port}${path}`, connections, pipelining: 1, duration: durationS, timeout: 10, setupClient },
       (error, result) => {
         if (error) return reject(error);
         resolve({

@@ -42,6 +42,11 @@ export const PEERS = [
   '@hono/node-server',
   'hono-sessions',
   '@hono/session',
+  'koa',
+  'koa-session',
+  'h3',
+  'next',
+  'react',
 ] as const;
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

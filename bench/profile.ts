@@ -50,8 +50,11 @@ export const PROFILE_FILE = fileURLToPath(new URL('./profile.cpuprofile', import
 export async function runProfile(c: HttpCase, options: { durationS: number; warmupS: number; connections: number; log: (line: string) => void }): Promise<ProfileResult> {
   // Loaded here, not at the top: autocannon is in bench/node_modules only, and the smoke test (which
   // imports `summarize`) runs without it.
-  const { load } = await import('./http.ts');
-  const server = await startServer(c.id);
+  const { load, prepareCases } = await import('./http.ts');
+  const prepared = { case: c, skipped: undefined as string | undefined };
+  const release = prepareCases([prepared], options.log);
+  if (prepared.skipped !== undefined) throw new Error(prepared.skipped);
+  const server = await startServer(c.id, c.nextApp === true ? 60_000 : undefined);
   // As in the pinned mode: the server on CPU 0, the load generator on CPU 1, so that a sample is the
   // server's own work, not the load generator holding its core.
   const pinned = whyUnpinned() === undefined;
@@ -61,9 +64,9 @@ export async function runProfile(c: HttpCase, options: { durationS: number; warm
     pin(process.pid, '1');
   }
   try {
-    if (options.warmupS > 0) await load(server.port, options.warmupS, options.connections, c.step);
+    if (options.warmupS > 0) await load(server.port, options.warmupS, options.connections, c.step, c.path);
     await server.profile('start');
-    const run = await load(server.port, options.durationS, options.connections, c.step);
+    const run = await load(server.port, options.durationS, options.connections, c.step, c.path);
     await server.profile('stop', PROFILE_FILE);
     const result = summarize(JSON.parse(readFileSync(PROFILE_FILE, 'utf8')) as CpuProfile, c, options.durationS, run.responses);
     options.log(`profile: ${c.label}: ${result.busyMicrosPerReq.toFixed(1)} µs busy per request; ${result.buckets.map((b) => `${b.label} ${b.microsPerReq.toFixed(1)}`).join(', ')}`);
@@ -71,6 +74,7 @@ export async function runProfile(c: HttpCase, options: { durationS: number; warm
   } finally {
     await server.stop();
     if (ownMask !== undefined) restoreAffinity(process.pid, ownMask);
+    release();
   }
 }
 

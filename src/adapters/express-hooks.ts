@@ -18,15 +18,16 @@
  */
 import { IncomingMessage, ServerResponse } from 'node:http';
 
+/** A method of the response (`end`, `writeHead`), called with `apply`. */
+export type Method = (this: object, ...args: unknown[]) => unknown;
+
 /** What a response's `end` and `writeHead` wrappers hand over to. */
 export interface ResponseHook {
-  /** `res.end(...args)`: call `end(args)` now or later, or not at all. */
-  end(res: ServerResponse, end: (args: unknown[]) => unknown, args: unknown[]): unknown;
+  /** `res.end(...args)`: call `end.apply(res, args)` now or later, or not at all. */
+  end(res: ServerResponse, end: Method, args: unknown[]): unknown;
   /** `res.writeHead(...)` is about to send the headers. */
   beforeHeaders(): void;
 }
-
-type Method = (this: object, ...args: unknown[]) => unknown;
 
 const sessions = new WeakMap<object, unknown>();
 const hooks = new WeakMap<object, ResponseHook>();
@@ -70,17 +71,20 @@ function shareSession(proto: object): boolean {
   return ok;
 }
 
-/** Wrappers of `end` and `writeHead` that find the response's hook; `lookup` gives the method to call. */
-function wrappers(lookup: (name: 'end' | 'writeHead') => Method): { end: Method; writeHead: Method } {
+/**
+ * Wrappers of `end` and `writeHead` that find the response's hook; `end()` and `writeHead()` give the
+ * method to call (two getters rather than one keyed lookup: each property read then stays monomorphic).
+ */
+function wrappers(end: () => Method, writeHead: () => Method): { end: Method; writeHead: Method } {
   return {
     end(...args) {
-      const end = lookup('end');
+      const method = end();
       const hook = hooks.get(this);
-      return hook === undefined ? end.apply(this, args) : hook.end(this as ServerResponse, (a) => end.apply(this, a), args);
+      return hook === undefined ? method.apply(this, args) : hook.end(this as ServerResponse, method, args);
     },
     writeHead(...args) {
       hooks.get(this)?.beforeHeaders();
-      return lookup('writeHead').apply(this, args);
+      return writeHead().apply(this, args);
     },
   };
 }
@@ -93,7 +97,7 @@ function shareHooks(proto: object): boolean {
     if (ok) {
       const parent = Object.getPrototypeOf(proto) as Record<'end' | 'writeHead', Method>;
       // Looked up on every call: a tool that wraps node's methods later (an APM agent) stays in the path.
-      Object.assign(proto, wrappers((name) => parent[name]));
+      Object.assign(proto, wrappers(() => parent.end, () => parent.writeHead));
     }
     shared.set(proto, ok);
   }
@@ -120,7 +124,7 @@ export function hookResponse(res: ServerResponse, hook: ResponseHook): void {
   const proto = reparentedPrototype(res, ServerResponse.prototype);
   if (proto === undefined || !shareHooks(proto)) {
     const own = { end: res.end as Method, writeHead: res.writeHead as Method };
-    Object.assign(res, wrappers((name) => own[name]));
+    Object.assign(res, wrappers(() => own.end, () => own.writeHead));
   }
   hooks.set(res, hook);
 }

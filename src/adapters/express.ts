@@ -33,7 +33,7 @@ import { isSessionError } from '../errors.ts';
 import type { SessionManager } from '../manager.ts';
 import type { SessionOptions } from '../options.ts';
 import type { Session } from '../session.ts';
-import { attachSession, hookResponse, type ResponseHook } from './express-hooks.ts';
+import { attachSession, hookResponse, type Method, type ResponseHook } from './express-hooks.ts';
 import { managerOf } from './manager.ts';
 import type { SessionOf } from './types.ts';
 
@@ -124,11 +124,11 @@ class Commit implements ResponseHook {
     this.#logger = logger;
   }
 
-  end(res: ServerResponse, end: (args: unknown[]) => unknown, args: unknown[]): unknown {
+  end(res: ServerResponse, end: Method, args: unknown[]): unknown {
     if (this.#state === 'committing') return res; // a second end while the first waits: the first one ends
     if (this.#state === 'done' || res.headersSent) {
       this.#state = 'done';
-      return end(args);
+      return end.apply(res, args);
     }
     const session = this.#session;
     if (session.canSaveSync) {
@@ -139,13 +139,13 @@ class Commit implements ResponseHook {
         this.#next(err); // the framework's error path: nothing was sent yet
         return res;
       }
-      return end(args);
+      return end.apply(res, args);
     }
     this.#state = 'committing';
     session.commit().then(
       () => {
         this.#state = 'done';
-        end(args);
+        end.apply(res, args);
       },
       (err: unknown) => {
         this.#state = 'done';

@@ -4,9 +4,9 @@
  *
  * - `onRequest`: `sessions.start()` over the request and the reply (a touch when due); a store outage
  *   here is a `SessionError` for Fastify's error handler.
- * - `onSend` (async, runs for every payload: strings, buffers, streams, redirects, error replies):
- *   `session.commit()`: a changed session is saved, an unchanged one touched only when the touch
- *   threshold says so. A failing commit closes the session (the error reply's own `onSend` then commits
+ * - `onSend` (runs for every payload: strings, buffers, streams, redirects, error replies):
+ *   `session.commit()` (`commitSync()` when the storage allows it: cookie storage): a changed session is
+ *   saved, an unchanged one touched only when the touch threshold says so. A failing commit closes the session (the error reply's own `onSend` then commits
  *   nothing) and goes to Fastify's error handler as the `SessionError`.
  * - Set-Cookie goes through the reply's own headers (`reply.header` appends Set-Cookie), so it coexists
  *   with `@fastify/cookie` and any other plugin in either registration order. After `reply.hijack()`
@@ -74,29 +74,49 @@ class ReplyHeaders implements NodeResponse {
   setHeader(name: string, value: number | string | readonly string[]): unknown {
     const reply = this.#reply;
     if (reply.sent) return reply.raw.setHeader(name, value);
-    reply.removeHeader(name);
-    return reply.header(name, typeof value === 'object' ? [...value] : value);
+    // `reply.header` appends to a Set-Cookie already there: remove it first, and only then (a `delete`
+    // on Fastify's header object slows every later access to it). The transport hands over a new array
+    // each time, so it is not copied.
+    if (reply.hasHeader(name)) reply.removeHeader(name);
+    return reply.header(name, value);
   }
 }
 
+/**
+ * The hooks are callback-style, not `async`: Fastify then calls them without wrapping a promise of theirs,
+ * and a session that can be committed synchronously (cookie storage: `canSaveSync`) is committed in
+ * `onSend` with `commitSync()`, without a promise at all. Same outcome as `await session.commit()`.
+ */
 const plugin: FastifyPluginAsync<FastifySessionOptions> = async (app, options) => {
   const sessions = managerOf('sessions' in options ? options.sessions : options);
-  const trustProxy = sessions.options.trustProxy;
+  const exchangeOptions = { trustProxy: sessions.options.trustProxy };
   app.decorateRequest('session');
-  app.addHook('onRequest', async (request, reply) => {
-    // The manager's data type is the application's; `request.session` is typed by SessionData.
-    request.session = (await sessions.start(nodeExchange(request.raw, new ReplyHeaders(reply), { trustProxy }))) as FastifySession;
+  app.addHook('onRequest', (request, reply, done) => {
+    sessions.start(nodeExchange(request.raw, new ReplyHeaders(reply), exchangeOptions)).then((session) => {
+      // The manager's data type is the application's; `request.session` is typed by SessionData.
+      request.session = session as FastifySession;
+      done();
+    }, done);
   });
-  app.addHook('onSend', async (request, _reply, payload) => {
+  app.addHook('onSend', (request, _reply, payload, done) => {
     const session = request.session as FastifySession | undefined | null;
-    if (session === undefined || session === null) return payload;
-    try {
-      await session.commit();
-    } catch (error) {
-      session.close(); // the error reply passes through onSend again: nothing more to commit
-      throw error;
+    if (session === undefined || session === null) return done(null, payload);
+    if (session.canSaveSync) {
+      try {
+        session.commitSync();
+      } catch (error) {
+        session.close(); // the error reply passes through onSend again: nothing more to commit
+        return done(error as Error);
+      }
+      return done(null, payload);
     }
-    return payload;
+    session.commit().then(
+      () => done(null, payload),
+      (error: unknown) => {
+        session.close();
+        done(error as Error);
+      },
+    );
   });
 };
 

@@ -104,7 +104,12 @@ export function koaSession(sessions: SessionManager | SessionOptions, options: K
       keepCookies(err, ctx.res);
       throw err;
     }
-    if (autoCommit && ctx.respond !== false && !ctx.headerSent) await session.commit();
+    if (autoCommit && ctx.respond !== false && !ctx.headerSent) {
+      // Cookie storage commits synchronously: no promise to wait for, same outcome (a failure still
+      // rejects this middleware's promise, into Koa's error path).
+      if (session.canSaveSync) session.commitSync();
+      else await session.commit();
+    }
   };
 }
 
