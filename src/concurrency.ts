@@ -6,8 +6,9 @@
  * for `staleTtl` seconds. So "has anyone changed the session since I read it?" is "has the record I read
  * been replaced?": each save leaves a *successor token* on the record it replaces, and with a strict
  * `concurrency` policy it claims that record in the same atomic step as a compare-and-set: a second save
- * from the same record finds the claim and gets a conflict. A token is the successor's 110-character
- * cookie header, sealed (AES-256-GCM under a key derived from the replaced header's MAC key, bound to the
+ * from the same record finds the claim and gets a conflict. Under last-write-wins a token is just the
+ * successor record's storage key (only a destroy follows it); under the strict policies it is the
+ * successor's 110-character cookie header, sealed (AES-256-GCM under a key derived from the replaced header's MAC key, bound to the
  * replaced record's storage key), so the store never holds a usable cookie and only this deployment can
  * follow the chain:
  *

@@ -828,7 +828,9 @@ export class Session<Data extends Record<string, unknown> = Record<string, any>>
     const cas = loadedKey !== undefined && loadedKey !== key && o.storage!.getRecord !== undefined;
     const exclusive = cas && o.concurrency.policy !== 'last-write-wins';
     const oldKey = dropOld && !exclusive ? undefined : loadedKey;
-    const successor = cas && oldKey !== undefined ? sealSuccessor(o.crypto, o.randomBytes, prev!.macKey, oldKey, sealed.header) : undefined;
+    // Under the strict policies a token is the sealed header (an open follows it); under last-write-wins,
+    // where only a destroy follows tokens, it is the new record's key: no crypto on the save path.
+    const successor = !cas || oldKey === undefined ? undefined : exclusive ? sealSuccessor(o.crypto, o.randomBytes, prev!.macKey, oldKey, sealed.header) : key;
     const outcome = await writeSessionRecord(o, { key, payload, ttl, now, oldKey, loadedKey, metadata, successor, exclusive: exclusive && successor !== undefined, keepOld: this.#merged });
     if (outcome === 'conflict') return null;
     if (dropOld && prev !== undefined) await revokeReplaced(o, prev, this.timeouts, true, now);

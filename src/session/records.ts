@@ -7,7 +7,7 @@
 import type { SessionEntry } from '../codec/payload.ts';
 import { isSessionError, SessionError } from '../errors.ts';
 import type { ResolvedOptions, Timeouts } from '../options.ts';
-import type { Storage, StorageMetadata } from '../storage/types.ts';
+import { STORAGE_KEY, type Storage, type StorageMetadata } from '../storage/types.ts';
 import { conflictError, deletedSuccessors, openSuccessor } from '../concurrency.ts';
 import { openCookie, successorRecord, type OpenedCookie } from '../reader.ts';
 import { lifetimeLeft } from './lifetime.ts';
@@ -70,15 +70,19 @@ export async function deleteSessionRecords(
   metadata: MetadataSource,
   binding: (flags: number) => Uint8Array | undefined,
 ): Promise<void> {
-  const pending: Array<{ key: string; macKey: Uint8Array }> = [{ key, macKey }];
+  const pending: Array<{ key: string; macKey: Uint8Array | undefined }> = [{ key, macKey }];
   const seen = new Set<string>();
   while (pending.length > 0 && seen.size < MAX_CHAIN_DELETES) {
     const r = pending.shift()!;
     if (seen.has(r.key)) continue;
     seen.add(r.key);
     for (const token of await deleteRecord(o, o.cookieName, r.key, now, metadata)) {
-      const next = successorRecord(o, r.macKey, r.key, token, binding);
-      if (next !== null) pending.push({ key: next.storageKey, macKey: next.macKey });
+      // A last-write-wins save leaves its record's key; a strict one its sealed header.
+      if (STORAGE_KEY.test(token)) pending.push({ key: token, macKey: undefined });
+      else {
+        const next = r.macKey === undefined ? null : successorRecord(o, r.macKey, r.key, token, binding);
+        if (next !== null) pending.push({ key: next.storageKey, macKey: next.macKey });
+      }
     }
   }
 }

@@ -37,7 +37,8 @@ export interface StorageSetInput {
   /** Index entries to add (and, with `oldKey`, to move). */
   readonly metadata?: StorageMetadata | undefined;
   /**
-   * The record's successor token (opaque base64url text, sealed by the session): kept with the record
+   * The record's successor token (opaque base64url text: a sealed header under the strict `concurrency`
+   * policies, the new record's key under last-write-wins): kept with the record
    * under `oldKey`, after any it already has, for as long as that record lives, so that a request still
    * holding the old cookie can find the record that replaced it, and a destroy can reach every record
    * saved from it. Only sent to a store with {@link Storage.getRecord}, and only with an `oldKey` other
