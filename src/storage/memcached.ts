@@ -154,7 +154,7 @@ async function setRecord(client: MemjsClientLike, name: (namespace: string, key:
   const staleTtl = Math.ceil(input.staleTtl ?? 0);
   const left = expiryOf(found.flags);
   if (input.successor !== undefined) {
-    const outcome = await leaveSuccessor(client, old, input.successor, input.exclusive === true, Math.max(1, Math.min(left === 0 ? Infinity : left, now + staleTtl) - now));
+    const outcome = await leaveSuccessor(client, old, input.successor, input.exclusive === true, Math.max(1, Math.min(left === 0 ? Infinity : left, now + staleTtl) - now) + 1);
     if (outcome !== 'left') {
       // Lost the claim, or the old record went meanwhile: the record written above is withdrawn.
       await client.delete(record);
@@ -163,7 +163,9 @@ async function setRecord(client: MemjsClientLike, name: (namespace: string, key:
   }
   if (staleTtl <= 0) return { oldKeyLive: await client.delete(old) };
   if (left !== 0 && left <= now + staleTtl) return { oldKeyLive: true };
-  return { oldKeyLive: await client.touch(old, staleTtl) };
+  // memcached counts whole seconds on a clock that may tick right after this TOUCH: one second more keeps
+  // the old record readable for at least `staleTtl` (and at most one second longer).
+  return { oldKeyLive: await client.touch(old, staleTtl + 1) };
 }
 
 /** memcached's `exptime` for a TTL: seconds up to 30 days, beyond that the Unix time it ends. */
