@@ -464,6 +464,12 @@ function openedSession<Data extends Record<string, unknown>>(
   // the remembered data (spec 4.4), issuing both cookies at once.
   // Tried whatever the manager's `remember` option: a session may have switched remember-me on itself.
   if (rememberValues.length > 0) return restoreSession<Data>(o, names, x, request);
+  return newSession<Data>(o, x, request);
+}
+
+/** A new session (nothing opened), expiring the chunks and remember cookie the request carried. */
+function newSession<Data extends Record<string, unknown>>(o: ResolvedOptions, x: HttpExchange, request: OpenedRequest): Session<Data> {
+  const { now, requestChunks, rememberChunks, rememberValues } = request;
   return new Session<Data>(o, x, {
     now,
     entries: [],
@@ -472,7 +478,7 @@ function openedSession<Data extends Record<string, unknown>>(
     requestChunks,
     rememberChunks,
     rememberCookie: undefined,
-    rememberSent: false,
+    rememberSent: rememberValues.length > 0,
   });
 }
 
@@ -512,14 +518,5 @@ async function restoreSession<Data extends Record<string, unknown>>(o: ResolvedO
     if (session.remember) await session.save();
     return session;
   }
-  return new Session<Data>(o, x, {
-    now,
-    entries: [],
-    exists: false,
-    opened: undefined,
-    requestChunks,
-    rememberChunks,
-    rememberCookie: undefined,
-    rememberSent: rememberValues.length > 0,
-  });
+  return newSession<Data>(o, x, request);
 }
