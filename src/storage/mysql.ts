@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { MAX_SUCCESSORS, successorList } from './validate.ts';
+import { MAX_SUCCESSORS_TEXT, successorList } from './validate.ts';
 import type { StorageSetInput, StorageSetResult } from './types.ts';
 import type { Deadline } from './deadline.ts';
 import { checkSqlOptions, quoteTable, type SqlStorage, type SqlStorageOptions } from './sql.ts';
@@ -124,9 +124,6 @@ export function mysqlStorage(options: MysqlStorageOptions): MysqlStorage {
     end: () => pool.end(),
   });
 }
-
-/** Successor tokens are all 184 characters: the column keeps the newest MAX_SUCCESSORS of them. */
-const MAX_SUCCESSORS_TEXT = MAX_SUCCESSORS * 185 - 1;
 
 /** The fixed statements of one store. */
 interface Statements {

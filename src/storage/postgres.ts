@@ -25,7 +25,7 @@
  * @module
  */
 import type { StorageSetInput } from './types.ts';
-import { MAX_SUCCESSORS, successorList } from './validate.ts';
+import { MAX_SUCCESSORS_TEXT, successorList } from './validate.ts';
 import { checkSqlOptions, namespaceClash, quoteTable, type SqlStorage, type SqlStorageOptions, type TableName } from './sql.ts';
 import { storageShell } from './shell.ts';
 
@@ -140,9 +140,6 @@ interface Statements {
   /** Saves, by [replaces another key: no, yes, yes and leaves a successor, yes and claims it][with metadata]. */
   readonly set: ReadonlyArray<readonly [Statement, Statement]>;
 }
-
-/** Successor tokens are all 184 characters: the column keeps the newest MAX_SUCCESSORS of them. */
-const MAX_SUCCESSORS_TEXT = MAX_SUCCESSORS * 185 - 1;
 
 /**
  * The SQL of one store. Parameters are always bound, table names checked and quoted. Times are Unix

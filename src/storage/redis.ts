@@ -23,7 +23,7 @@
 import { SessionError } from '../errors.ts';
 import { deadlines, type Deadline } from './deadline.ts';
 import type { Storage, StorageDeleteResult, StorageMetadata, StorageRecord, StorageSetInput, StorageSetResult } from './types.ts';
-import { checkKey, checkMetadata, checkNamePart, checkNamespace, checkSetInput, checkTime, describeType, MAX_SUCCESSORS, successorList } from './validate.ts';
+import { checkKey, checkMetadata, checkNamePart, checkNamespace, checkSetInput, checkTime, describeType, MAX_SUCCESSORS_TEXT, successorList } from './validate.ts';
 
 /** The shape of a node-redis v5 single-server client (`createClient()`) used by this store. */
 export interface NodeRedisClientLike {
@@ -253,9 +253,6 @@ local max = tonumber(ARGV[4])
 if #list > max then list = string.sub(list, -max) end
 redis.call('SET', KEYS[2], list, 'PX', ttl)
 return 1`;
-
-/** Successor tokens are all 184 characters: the list keeps the newest MAX_SUCCESSORS of them. */
-const MAX_SUCCESSORS_TEXT = MAX_SUCCESSORS * 185 - 1;
 
 async function setRecord(
   send: Send,

@@ -78,6 +78,14 @@ export function appendSuccessor(list: string | undefined, token: string): string
 /** The most successor tokens a record keeps. */
 export const MAX_SUCCESSORS = 16;
 
+/**
+ * The longest successor list a store that keeps it as text holds (the newest end is kept): room for
+ * {@link MAX_SUCCESSORS} sealed tokens of 184 characters and their separators. Key tokens (43 characters,
+ * last-write-wins) are shorter, so more of them fit; a cut may leave the oldest token partial, and a
+ * partial token is ignored like any token that does not open.
+ */
+export const MAX_SUCCESSORS_TEXT = MAX_SUCCESSORS * 185 - 1;
+
 /** A successor token: base64url, bounded (a sealed 110-character header is 200 characters). */
 export const SUCCESSOR_TOKEN = /^[A-Za-z0-9_-]{1,512}$/;
 
