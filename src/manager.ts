@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { chunkName, MAX_COOKIE_LIFETIME } from './cookie/serialize.ts';
-import { collectCookies } from './cookie/parse.ts';
+import { chunkName, MAX_COOKIE_LIFETIME, MAX_COOKIES } from './cookie/serialize.ts';
+import { CookieNameList, readCookies } from './cookie/parse.ts';
 import type { SessionEntry } from './codec/payload.ts';
 import { isSessionError, SessionError, type InvalidCookie } from './errors.ts';
 import { createEmitter, eventsOf, type SessionEvents } from './events.ts';
@@ -236,32 +236,29 @@ export function createSessionManager<Data extends Record<string, unknown> = Reco
   };
 }
 
-/** What a manager computes once for reading its cookies: the names it looks for, and the filter. */
-interface CookieNames {
-  /** `[, session, session2, ..., session9]`: index = chunk number. */
-  readonly session: readonly string[];
-  readonly remember: readonly string[];
-  /** All of them: the names whose values count against `cookie.maxSize`. */
-  readonly all: readonly string[];
-  /** Whether a request cookie is one of ours (a session or remember cookie, or one of their chunks). */
-  readonly wanted: (name: string) => boolean;
+/**
+ * The names a manager reads from a request: `session`, `session2`, ..., `session9`, then the remember
+ * cookie's nine. A request's values come back by index in this list: chunk `c` of the session cookie at
+ * `c - 1`, of the remember cookie at `MAX_COOKIES + c - 1`.
+ */
+function cookieNames(o: ResolvedOptions): CookieNameList {
+  const chunks = (base: string): string[] => Array.from({ length: MAX_COOKIES }, (_, i) => chunkName(base, i + 1));
+  return new CookieNameList([...chunks(o.cookieName), ...chunks(o.rememberName)]);
 }
 
-function cookieNames(o: ResolvedOptions): CookieNames {
-  const list = (base: string): string[] => ['', base, ...[2, 3, 4, 5, 6, 7, 8, 9].map((i) => chunkName(base, i))];
-  const session = list(o.cookieName);
-  const remember = list(o.rememberName);
-  const all = [...session.slice(1), ...remember.slice(1)];
-  const wanted = new Set(all);
-  return { session, remember, all, wanted: (name) => wanted.has(name) };
-}
+/** Where a cookie kind's chunks start in the values {@link readCookies} returns. */
+const firstChunk = (kind: 'session' | 'remember'): number => (kind === 'session' ? 0 : MAX_COOKIES);
 
-/** The highest chunk number of `names` present in `cookies` (0 when none). */
-function chunksSent(cookies: Record<string, string[]> | undefined, names: readonly string[]): number {
+/** The highest chunk number of a cookie kind present in `cookies` (0 when none). */
+function chunksSent(cookies: RequestValues | undefined, kind: 'session' | 'remember'): number {
   if (cookies === undefined) return 0;
-  for (let i = 9; i >= 2; i--) if (cookies[names[i]!] !== undefined) return i;
-  return cookies[names[1]!] !== undefined ? 1 : 0;
+  const first = firstChunk(kind);
+  for (let c = MAX_COOKIES; c >= 1; c--) if (cookies[first + c - 1] !== undefined) return c;
+  return 0;
 }
+
+/** The request's values of the manager's cookie names, by index in {@link cookieNames}'s list. */
+type RequestValues = readonly (readonly string[] | undefined)[];
 
 /**
  * The reader's view of one request for one cookie kind. A class, not an object of closures: one or two
@@ -272,21 +269,21 @@ class RequestCookies implements OpenContext {
   readonly now: number;
   readonly #crypto: ResolvedOptions['crypto'];
   readonly #exchange: HttpExchange;
-  readonly #cookies: Record<string, string[]> | undefined;
-  /** The cookie names of this kind, by chunk number. */
-  readonly #names: readonly string[];
+  readonly #cookies: RequestValues | undefined;
+  /** Where this kind's chunks start in `#cookies`. */
+  readonly #first: number;
 
-  constructor(kind: 'session' | 'remember', now: number, o: ResolvedOptions, x: HttpExchange, cookies: Record<string, string[]> | undefined, names: CookieNames) {
+  constructor(kind: 'session' | 'remember', now: number, o: ResolvedOptions, x: HttpExchange, cookies: RequestValues | undefined) {
     this.kind = kind;
     this.now = now;
     this.#crypto = o.crypto;
     this.#exchange = x;
     this.#cookies = cookies;
-    this.#names = kind === 'session' ? names.session : names.remember;
+    this.#first = firstChunk(kind);
   }
 
   chunk(index: number): string | undefined {
-    return this.#cookies?.[this.#names[index]!]?.[0];
+    return this.#cookies?.[this.#first + index - 1]?.[0];
   }
 
   binding(flags: number): Uint8Array | undefined {
@@ -405,25 +402,25 @@ function shedOversized<Data extends Record<string, unknown>>(o: ResolvedOptions,
  * Opens the request's session: without a Promise when nothing needs I/O (cookie storage, no revocation
  * store, a synchronous schema, no remember cookie to restore from), else asynchronously.
  */
-function openSession<Data extends Record<string, unknown>>(o: ResolvedOptions, names: CookieNames, x: HttpExchange): Session<Data> | Promise<Session<Data>> {
+function openSession<Data extends Record<string, unknown>>(o: ResolvedOptions, names: CookieNameList, x: HttpExchange): Session<Data> | Promise<Session<Data>> {
   const now = Math.floor(o.now());
   const header = x.cookieHeader();
-  const cookies = header === undefined || header === '' ? undefined : collectCookies(header, names.wanted);
-  const sessionValues = cookies?.[o.cookieName] ?? NO_VALUES;
-  const rememberValues = cookies?.[o.rememberName] ?? NO_VALUES;
-  const requestChunks = chunksSent(cookies, names.session);
-  const rememberChunks = chunksSent(cookies, names.remember);
-  if (cookies !== undefined && requestCookiesBytes(cookies, names.all) > o.cookieMaxSize) return shedOversized<Data>(o, x, now, requestChunks, rememberChunks);
-  const opened = sessionValues.length === 0 ? undefined : openFirst(o, sessionValues, new RequestCookies('session', now, o, x, cookies, names), true);
+  const cookies = header === undefined || header === '' ? undefined : readCookies(header, names);
+  const sessionValues = cookies?.[firstChunk('session')] ?? NO_VALUES;
+  const rememberValues = cookies?.[firstChunk('remember')] ?? NO_VALUES;
+  const requestChunks = chunksSent(cookies, 'session');
+  const rememberChunks = chunksSent(cookies, 'remember');
+  if (cookies !== undefined && requestCookiesBytes(cookies, names.names) > o.cookieMaxSize) return shedOversized<Data>(o, x, now, requestChunks, rememberChunks);
+  const opened = sessionValues.length === 0 ? undefined : openFirst(o, sessionValues, new RequestCookies('session', now, o, x, cookies), true);
   const request: OpenedRequest = { now, cookies, rememberValues, requestChunks, rememberChunks };
-  if (opened instanceof Promise) return opened.then((c) => openedSession<Data>(o, names, x, request, c));
-  return openedSession<Data>(o, names, x, request, opened);
+  if (opened instanceof Promise) return opened.then((c) => openedSession<Data>(o, x, request, c));
+  return openedSession<Data>(o, x, request, opened);
 }
 
 /** What {@link openSession} read of the request, for {@link openedSession}. */
 interface OpenedRequest {
   readonly now: number;
-  readonly cookies: Record<string, string[]> | undefined;
+  readonly cookies: RequestValues | undefined;
   readonly rememberValues: readonly string[];
   readonly requestChunks: number;
   readonly rememberChunks: number;
@@ -432,7 +429,6 @@ interface OpenedRequest {
 /** The session of a request whose session cookie opened (or did not: `opened` undefined). */
 function openedSession<Data extends Record<string, unknown>>(
   o: ResolvedOptions,
-  names: CookieNames,
   x: HttpExchange,
   request: OpenedRequest,
   opened: OpenedCookie | undefined,
@@ -452,7 +448,7 @@ function openedSession<Data extends Record<string, unknown>>(
       ...(rememberValues.length > 0
         ? {
             loadRememberCookie: async () => {
-              const r = await openFirst(o, rememberValues, new RequestCookies('remember', now, o, x, cookies, names), false);
+              const r = await openFirst(o, rememberValues, new RequestCookies('remember', now, o, x, cookies), false);
               return r === undefined ? undefined : { sid: r.header.sid, creationTime: r.header.creationTime, storageKey: r.storageKey };
             },
           }
@@ -463,7 +459,7 @@ function openedSession<Data extends Record<string, unknown>>(
   // The session cookie is missing or invalid: a valid remember cookie restores a brand-new session with
   // the remembered data (spec 4.4), issuing both cookies at once.
   // Tried whatever the manager's `remember` option: a session may have switched remember-me on itself.
-  if (rememberValues.length > 0) return restoreSession<Data>(o, names, x, request);
+  if (rememberValues.length > 0) return restoreSession<Data>(o, x, request);
   return newSession<Data>(o, x, request);
 }
 
@@ -483,9 +479,9 @@ function newSession<Data extends Record<string, unknown>>(o: ResolvedOptions, x:
 }
 
 /** {@link openedSession} for a request with a remember cookie and no session cookie that opened. */
-async function restoreSession<Data extends Record<string, unknown>>(o: ResolvedOptions, names: CookieNames, x: HttpExchange, request: OpenedRequest): Promise<Session<Data>> {
+async function restoreSession<Data extends Record<string, unknown>>(o: ResolvedOptions, x: HttpExchange, request: OpenedRequest): Promise<Session<Data>> {
   const { now, cookies, rememberValues, requestChunks, rememberChunks } = request;
-  const ctx = new RequestCookies('remember', now, o, x, cookies, names);
+  const ctx = new RequestCookies('remember', now, o, x, cookies);
   for (const value of rememberValues.slice(0, MAX_CANDIDATES)) {
     if (value === '') continue;
     const result = await openChecked(o, value, ctx);

@@ -98,6 +98,11 @@ function cookieNames(c: CookieOptions): { name: string; rememberName: string } {
     }
   }
   if (names.name === names.rememberName) throw new TypeError('"cookie.rememberName" must differ from "cookie.name"');
+  // A chunk of one cookie ("session2") must not be the other cookie's name: each request cookie is one of ours only once.
+  const chunkOf = (base: string, name: string): boolean => name.length === base.length + 1 && name.startsWith(base) && name.at(-1)! >= '2' && name.at(-1)! <= '9';
+  if (chunkOf(names.name, names.rememberName) || chunkOf(names.rememberName, names.name)) {
+    throw new TypeError(`"cookie.rememberName" and "cookie.name" must not be a chunk name of each other (a name followed by a digit 2 to 9), got ${JSON.stringify(names.name)} and ${JSON.stringify(names.rememberName)}`);
+  }
   return names;
 }
 

@@ -52,17 +52,17 @@ export function assertWithinBudget(o: ResolvedOptions, session: readonly CookieL
 /**
  * Bytes the session's cookies take in a request's `Cookie` header: every value sent under one of the
  * session's or remember cookie's chunk names (duplicates included), with its name, `=` and separator.
- * @param cookies - the request's cookies of those names, as collected by the manager
- * @param names - the chunk names to count (`session`, `session2`, ..., `remember`, ...)
+ * @param values - the request's values of `names[i]` at index `i`, as the manager reads them (`readCookies`)
+ * @param names - the chunk names counted (`session`, `session2`, ..., `remember`, ...)
  * @returns the byte count (0 when none is present)
  */
-export function requestCookiesBytes(cookies: Readonly<Record<string, readonly string[]>> | undefined, names: Iterable<string>): number {
-  if (cookies === undefined) return 0;
+export function requestCookiesBytes(values: readonly (readonly string[] | undefined)[] | undefined, names: readonly string[]): number {
+  if (values === undefined) return 0;
   let total = 0;
-  for (const name of names) {
-    const values = cookies[name];
-    if (values === undefined) continue;
-    for (const value of values) total += name.length + 1 + value.length + SEPARATOR;
+  for (let i = 0; i < names.length; i++) {
+    const sent = values[i];
+    if (sent === undefined) continue;
+    for (const value of sent) total += names[i]!.length + 1 + value.length + SEPARATOR;
   }
   return total === 0 ? 0 : total - SEPARATOR;
 }

@@ -98,6 +98,10 @@ describe('configuration errors name the option and never the secret', () => {
       rejects({ secret: SECRET, cookie: { rememberName: name } }, TypeError, 'cookie.rememberName');
     }
     rejects({ secret: SECRET, cookie: { name: 'same', rememberName: 'same' } }, TypeError, 'cookie.rememberName');
+    // One name the other's chunk: a request's "s2" cookie could not be told apart.
+    rejects({ secret: SECRET, cookie: { name: 's', rememberName: 's2' } }, TypeError, 'cookie.rememberName');
+    rejects({ secret: SECRET, cookie: { name: 'r9', rememberName: 'r' } }, TypeError, 'cookie.rememberName');
+    for (const rememberName of ['s1', 's10', 'sx', 's_remember']) assert.doesNotThrow(() => createSessionManager({ secret: SECRET, cookie: { name: 's', rememberName } }));
   });
 
   it('paths and domains with ; CR LF or spaces are refused', () => {
