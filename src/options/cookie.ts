@@ -5,7 +5,7 @@
  * @module
  */
 import { isCookieName, isDomainValue, isPathValue } from '../cookie/grammar.ts';
-import { MAX_COOKIES_SIZE, type CookieAttributes } from '../cookie/serialize.ts';
+import { chunkName, MAX_COOKIES, MAX_COOKIES_SIZE, type CookieAttributes } from '../cookie/serialize.ts';
 import { describe, flag, oneOf } from './validate.ts';
 
 /** Cookie naming and attributes. */
@@ -99,7 +99,7 @@ function cookieNames(c: CookieOptions): { name: string; rememberName: string } {
   }
   if (names.name === names.rememberName) throw new TypeError('"cookie.rememberName" must differ from "cookie.name"');
   // A chunk of one cookie ("session2") must not be the other cookie's name: each request cookie is one of ours only once.
-  const chunkOf = (base: string, name: string): boolean => name.length === base.length + 1 && name.startsWith(base) && name.at(-1)! >= '2' && name.at(-1)! <= '9';
+  const chunkOf = (base: string, name: string): boolean => Array.from({ length: MAX_COOKIES - 1 }, (_, i) => chunkName(base, i + 2)).includes(name);
   if (chunkOf(names.name, names.rememberName) || chunkOf(names.rememberName, names.name)) {
     throw new TypeError(`"cookie.rememberName" and "cookie.name" must not be a chunk name of each other (a name followed by a digit 2 to 9), got ${JSON.stringify(names.name)} and ${JSON.stringify(names.rememberName)}`);
   }
